@@ -1,0 +1,19 @@
+//! Database migrations for dermagraph, one file per change.
+//!
+//! The same migrations run on SQLite (the embedded default) and PostgreSQL,
+//! so they stick to portable column types: enums are stored as strings and
+//! each `alter_table` call makes a single alteration (a SQLite limitation).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_clinic_policy;
+
+/// Every migration of the application, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_create_clinic_policy::Migration)]
+    }
+}

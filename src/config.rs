@@ -1,0 +1,346 @@
+//! Typed settings, read from command-line flags or their environment
+//! variables, and the checks that keep unsafe settings out of production.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::{Args, ValueEnum};
+
+/// The embedded SQLite database that `cargo run` creates on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/dermagraph.db?mode=rwc";
+/// Where the server listens unless told otherwise: loopback only.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Shortest signing secret accepted for access tokens (256 bits).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Which kind of deployment this is; production turns on the strict checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// A developer's machine: GraphiQL, introspection and pretty logs on.
+    #[default]
+    Development,
+    /// A clinic's live deployment: unsafe settings refuse to start.
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, coloured lines.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// How to reach the database and how many connections to keep.
+#[derive(Args, Clone, Debug)]
+pub struct DatabaseConfig {
+    /// Database to use: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "DERMAGRAPH_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+    /// Seconds to wait for a free pooled connection before failing the request.
+    #[arg(long, env = "DERMAGRAPH_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_acquire_timeout_secs: u64,
+}
+
+impl DatabaseConfig {
+    /// Settings for the given database with the default pool.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            db_max_connections: 10,
+            db_acquire_timeout_secs: 5,
+        }
+    }
+
+    /// True when the URL points at SQLite rather than PostgreSQL.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+/// Limits that keep a hostile or careless query from taking the server down.
+/// Defaults follow graphql-armor's.
+#[derive(Args, Clone, Debug)]
+pub struct GraphqlLimits {
+    /// Deepest selection nesting allowed.
+    #[arg(long, env = "DERMAGRAPH_GQL_MAX_DEPTH", default_value_t = 10)]
+    pub max_depth: usize,
+    /// Highest query cost allowed (list fields are weighted by `first`).
+    #[arg(long, env = "DERMAGRAPH_GQL_MAX_COMPLEXITY", default_value_t = 5000)]
+    pub max_complexity: usize,
+    /// Most aliased fields allowed in one query (fragments counted per use).
+    #[arg(long, env = "DERMAGRAPH_GQL_MAX_ALIASES", default_value_t = 15)]
+    pub max_aliases: usize,
+    /// Most directives allowed on one field.
+    #[arg(long, env = "DERMAGRAPH_GQL_MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: usize,
+    /// Longest query text accepted, in characters.
+    #[arg(long, env = "DERMAGRAPH_GQL_MAX_QUERY_CHARS", default_value_t = 15_000)]
+    pub max_query_chars: usize,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "DERMAGRAPH_MAX_BODY_BYTES", default_value_t = 100_000)]
+    pub max_body_bytes: usize,
+    /// Most operations in one batched (JSON array) request; 1 turns batching off.
+    #[arg(long, env = "DERMAGRAPH_GQL_MAX_BATCH", default_value_t = 1)]
+    pub max_batch: usize,
+    /// Seconds one request may run before it is cancelled.
+    #[arg(long, env = "DERMAGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = 15)]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for GraphqlLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 10,
+            max_complexity: 5000,
+            max_aliases: 15,
+            max_directives: 50,
+            max_query_chars: 15_000,
+            max_body_bytes: 100_000,
+            max_batch: 1,
+            request_timeout_secs: 15,
+        }
+    }
+}
+
+impl GraphqlLimits {
+    /// The per-request deadline.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+/// Everything the server needs to run.
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "DERMAGRAPH_BIND", default_value = DEFAULT_BIND)]
+    pub bind: SocketAddr,
+    /// Deployment kind: development or production.
+    #[arg(long = "env", env = "DERMAGRAPH_ENV", value_enum, default_value_t = Environment::Development)]
+    pub environment: Environment,
+    /// Log line format; pretty in development and JSON in production unless set.
+    #[arg(long, env = "DERMAGRAPH_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Browser origins allowed to call the API (comma-separated), e.g. `https://portal.example-clinic.com`.
+    #[arg(long, env = "DERMAGRAPH_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Secret that signs access tokens (at least 32 bytes); required in production.
+    #[arg(long, env = "DERMAGRAPH_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Serve the GraphiQL page on `GET /graphql`; on in development, off in production unless set.
+    #[arg(long, env = "DERMAGRAPH_GRAPHIQL")]
+    pub graphiql: Option<bool>,
+    /// Database settings.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// GraphQL and HTTP limits.
+    #[command(flatten)]
+    pub limits: GraphqlLimits,
+}
+
+/// A setting that is not safe for the chosen environment.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// Production without a token-signing secret.
+    #[error("DERMAGRAPH_JWT_SECRET must be set in production")]
+    MissingJwtSecret,
+    /// A secret too short to resist brute force.
+    #[error("DERMAGRAPH_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (got {0})")]
+    ShortJwtSecret(usize),
+    /// A secret copied from an example file.
+    #[error(
+        "DERMAGRAPH_JWT_SECRET is a placeholder value; generate a random one (e.g. `openssl rand -hex 32`)"
+    )]
+    PlaceholderJwtSecret,
+    /// A CORS wildcard would let any web page call the API with a user's token.
+    #[error("DERMAGRAPH_CORS_ORIGINS must list explicit origins in production, not `*`")]
+    WildcardCors,
+    /// A CORS origin that is not a URL origin.
+    #[error("DERMAGRAPH_CORS_ORIGINS has an invalid origin: {0}")]
+    InvalidCorsOrigin(String),
+    /// A limit of zero would reject every request.
+    #[error("{0} must be greater than zero")]
+    ZeroLimit(&'static str),
+}
+
+impl Config {
+    /// Development settings for the given database: what `cargo run` uses
+    /// when nothing is set, and what the tests start from.
+    pub fn development(database_url: impl Into<String>) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            environment: Environment::Development,
+            log_format: None,
+            cors_origins: Vec::new(),
+            jwt_secret: None,
+            graphiql: None,
+            database: DatabaseConfig::new(database_url),
+            limits: GraphqlLimits::default(),
+        }
+    }
+
+    /// True in a clinic's live deployment.
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// Whether `GET /graphql` serves GraphiQL.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql.unwrap_or(!self.is_production())
+    }
+
+    /// Whether introspection and field suggestions are answered.
+    pub fn introspection_enabled(&self) -> bool {
+        !self.is_production()
+    }
+
+    /// The log format in effect.
+    pub fn effective_log_format(&self) -> LogFormat {
+        self.log_format.unwrap_or(if self.is_production() {
+            LogFormat::Json
+        } else {
+            LogFormat::Pretty
+        })
+    }
+
+    /// Refuses settings that are unsafe for the chosen environment, naming
+    /// the first offending one.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] saying which setting to fix.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (name, value) in [
+            ("DERMAGRAPH_GQL_MAX_DEPTH", self.limits.max_depth),
+            ("DERMAGRAPH_GQL_MAX_COMPLEXITY", self.limits.max_complexity),
+            (
+                "DERMAGRAPH_GQL_MAX_QUERY_CHARS",
+                self.limits.max_query_chars,
+            ),
+            ("DERMAGRAPH_MAX_BODY_BYTES", self.limits.max_body_bytes),
+            ("DERMAGRAPH_GQL_MAX_BATCH", self.limits.max_batch),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::ZeroLimit(name));
+            }
+        }
+        if self.limits.request_timeout_secs == 0 {
+            return Err(ConfigError::ZeroLimit("DERMAGRAPH_REQUEST_TIMEOUT_SECS"));
+        }
+        for origin in &self.cors_origins {
+            let is_url_origin = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && http::HeaderValue::from_str(origin).is_ok();
+            if origin != "*" && !is_url_origin {
+                return Err(ConfigError::InvalidCorsOrigin(origin.clone()));
+            }
+        }
+        if let Some(secret) = &self.jwt_secret {
+            if secret.len() < MIN_JWT_SECRET_BYTES {
+                return Err(ConfigError::ShortJwtSecret(secret.len()));
+            }
+            if is_placeholder_secret(secret) {
+                return Err(ConfigError::PlaceholderJwtSecret);
+            }
+        }
+        if self.is_production() {
+            if self.jwt_secret.is_none() {
+                return Err(ConfigError::MissingJwtSecret);
+            }
+            if self.cors_origins.iter().any(|origin| origin == "*") {
+                return Err(ConfigError::WildcardCors);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Secrets that appear in examples and documentation and must never sign
+/// real tokens.
+fn is_placeholder_secret(secret: &str) -> bool {
+    let lowered = secret.to_ascii_lowercase();
+    [
+        "change-me",
+        "changeme",
+        "replace-me",
+        "example",
+        "placeholder",
+    ]
+    .iter()
+    .any(|marker| lowered.contains(marker))
+        || secret.bytes().all(|byte| byte == secret.as_bytes()[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production() -> Config {
+        let mut config = Config::development("sqlite::memory:");
+        config.environment = Environment::Production;
+        config.jwt_secret = Some("f3c1a9e0b7d24c55a8e6d1f09b3c7a42".to_owned());
+        config
+    }
+
+    #[test]
+    fn development_defaults_are_valid_and_open_graphiql() {
+        let config = Config::development(DEFAULT_DATABASE_URL);
+        assert_eq!(config.validate(), Ok(()));
+        assert!(config.graphiql_enabled());
+        assert!(config.introspection_enabled());
+        assert_eq!(config.effective_log_format(), LogFormat::Pretty);
+    }
+
+    #[test]
+    fn production_requires_a_jwt_secret() {
+        let mut config = production();
+        config.jwt_secret = None;
+        assert_eq!(config.validate(), Err(ConfigError::MissingJwtSecret));
+    }
+
+    #[test]
+    fn short_and_placeholder_secrets_are_refused() {
+        let mut config = production();
+        config.jwt_secret = Some("too-short".to_owned());
+        assert_eq!(config.validate(), Err(ConfigError::ShortJwtSecret(9)));
+        config.jwt_secret = Some("change-me-change-me-change-me-change-me".to_owned());
+        assert_eq!(config.validate(), Err(ConfigError::PlaceholderJwtSecret));
+        config.jwt_secret = Some("a".repeat(40));
+        assert_eq!(config.validate(), Err(ConfigError::PlaceholderJwtSecret));
+    }
+
+    #[test]
+    fn production_refuses_wildcard_cors_and_hides_tools() {
+        let mut config = production();
+        assert_eq!(config.validate(), Ok(()));
+        assert!(!config.graphiql_enabled());
+        assert!(!config.introspection_enabled());
+        assert_eq!(config.effective_log_format(), LogFormat::Json);
+        config.cors_origins = vec!["*".to_owned()];
+        assert_eq!(config.validate(), Err(ConfigError::WildcardCors));
+    }
+
+    #[test]
+    fn cors_origins_must_be_urls() {
+        let mut config = production();
+        config.cors_origins = vec!["portal.example.org".to_owned()];
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::InvalidCorsOrigin(_))
+        ));
+        config.cors_origins = vec!["https://portal.clinic.test".to_owned()];
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        let mut config = production();
+        config.limits.max_depth = 0;
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::ZeroLimit("DERMAGRAPH_GQL_MAX_DEPTH"))
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! The clinic's protocol as pure functions and value types: no I/O, no
+//! database, no HTTP. Services feed these the facts they need.
+
+pub mod depth;
+pub mod policy;
+pub mod treatment_area;

@@ -1,0 +1,6 @@
+//! sea-orm entities: the tables as they are stored. No behaviour lives here
+//! and none of these types is exposed through GraphQL; services convert them
+//! into domain values and GraphQL types.
+
+pub mod clinic_policy;
+pub mod depth_guideline;

@@ -1,0 +1,256 @@
+//! The one error type of the application and its mapping to the GraphQL
+//! error codes of API.md.
+//!
+//! Every failure a client can see is an [`AppError`]. Internal failures
+//! (database, bugs) are logged under a fresh `errorId` and reach the client
+//! only as `INTERNAL` with a generic message: no SQL, path or stack trace.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, SqlErr};
+use uuid::Uuid;
+
+/// The `extensions.code` values of API.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// No valid credentials were presented.
+    Unauthenticated,
+    /// The actor may not do this.
+    Forbidden,
+    /// The record does not exist, or the actor may not know it does.
+    NotFound,
+    /// The input is invalid; `extensions.field` names the field.
+    BadUserInput,
+    /// A stale `expectedVersion`, or a value that must be unique already exists.
+    Conflict,
+    /// Too many requests; `extensions.retryAfterSeconds` says when to retry.
+    RateLimited,
+    /// The record is not in a state that allows this operation.
+    InvalidState,
+    /// The query exceeds a depth, complexity or size limit.
+    QueryTooComplex,
+    /// A failure of the server; `extensions.errorId` finds it in the log.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears in `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::InvalidState => "INVALID_STATE",
+            Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// Every way a request can fail, each variant mapped to one [`ErrorCode`].
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// `UNAUTHENTICATED`: missing, invalid or expired credentials.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// `FORBIDDEN`: authenticated, but not allowed to do this.
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    /// `NOT_FOUND`: no such record (or none this actor may see).
+    #[error("{entity} not found")]
+    NotFound {
+        /// What was looked for, in the API's words (e.g. "patient").
+        entity: &'static str,
+    },
+    /// `BAD_USER_INPUT` with `extensions.field`.
+    #[error("{message}")]
+    BadUserInput {
+        /// The input field at fault, as named in the schema (e.g. "first").
+        field: String,
+        /// What is wrong with it, for a human.
+        message: String,
+    },
+    /// `CONFLICT`: stale version or a duplicate of a unique value.
+    #[error("{0}")]
+    Conflict(String),
+    /// `RATE_LIMITED` with `extensions.retryAfterSeconds`.
+    #[error("too many requests; retry in {retry_after_seconds} s")]
+    RateLimited {
+        /// Seconds until a retry may succeed.
+        retry_after_seconds: u64,
+    },
+    /// `INVALID_STATE`: the record's state does not allow the operation.
+    #[error("{0}")]
+    InvalidState(String),
+    /// `QUERY_TOO_COMPLEX`: a query limit was exceeded; the message says which.
+    #[error("{0}")]
+    QueryTooComplex(String),
+    /// `INTERNAL`: a database failure that is not the client's doing.
+    #[error("database error: {0}")]
+    Database(DbErr),
+    /// `INTERNAL`: any other failure of the server.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+/// The message clients see for every internal failure.
+pub const INTERNAL_MESSAGE: &str =
+    "Something went wrong on our side. Quote the errorId when you report it.";
+
+impl AppError {
+    /// Shorthand for a `BAD_USER_INPUT` naming its field.
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The code this error carries in `extensions.code`.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden => ErrorCode::Forbidden,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::BadUserInput { .. } => ErrorCode::BadUserInput,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::InvalidState(_) => ErrorCode::InvalidState,
+            Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
+            Self::Database(_) | Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Turns the error into the GraphQL error a client sees. Internal
+    /// failures are logged here, with their detail, under a new `errorId`.
+    pub fn into_graphql_error(self) -> async_graphql::Error {
+        let code = self.code();
+        match self {
+            Self::Database(_) | Self::Internal(_) => {
+                let error_id = Uuid::now_v7();
+                tracing::error!(error_id = %error_id, error = %self, "internal error");
+                async_graphql::Error::new(INTERNAL_MESSAGE).extend_with(|_, ext| {
+                    ext.set("code", code.as_str());
+                    ext.set("errorId", error_id.to_string());
+                })
+            }
+            Self::BadUserInput { field, message } => async_graphql::Error::new(message)
+                .extend_with(|_, ext| {
+                    ext.set("code", code.as_str());
+                    ext.set("field", field.as_str());
+                }),
+            Self::RateLimited {
+                retry_after_seconds,
+            } => async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+                ext.set("code", code.as_str());
+                ext.set("retryAfterSeconds", retry_after_seconds);
+            }),
+            other => async_graphql::Error::new(other.to_string())
+                .extend_with(|_, ext| ext.set("code", code.as_str())),
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    /// Constraint violations are the client's doing and become `CONFLICT`;
+    /// everything else is internal.
+    fn from(error: DbErr) -> Self {
+        match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                Self::Conflict("a record with this value already exists".to_owned())
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                Self::Conflict("a referenced record does not exist or is still in use".to_owned())
+            }
+            _ => Self::Database(error),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Internal(error)
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(error: AppError) -> Self {
+        error.into_graphql_error()
+    }
+}
+
+/// Result of a service call.
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extension(error: &async_graphql::Error, key: &str) -> Option<async_graphql::Value> {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get(key).cloned())
+    }
+
+    #[test]
+    fn internal_errors_hide_their_detail_behind_an_error_id() {
+        let error = AppError::Database(DbErr::Custom(
+            "SELECT secret FROM patients failed".to_owned(),
+        ))
+        .into_graphql_error();
+        assert_eq!(error.message, INTERNAL_MESSAGE);
+        assert_eq!(
+            extension(&error, "code"),
+            Some(async_graphql::Value::from("INTERNAL"))
+        );
+        assert!(extension(&error, "errorId").is_some());
+        assert!(!format!("{error:?}").contains("SELECT"));
+    }
+
+    #[test]
+    fn bad_input_names_its_field() {
+        let error = AppError::bad_input("first", "must be between 1 and 100").into_graphql_error();
+        assert_eq!(
+            extension(&error, "code"),
+            Some(async_graphql::Value::from("BAD_USER_INPUT"))
+        );
+        assert_eq!(
+            extension(&error, "field"),
+            Some(async_graphql::Value::from("first"))
+        );
+    }
+
+    #[test]
+    fn rate_limited_says_when_to_retry() {
+        let error = AppError::RateLimited {
+            retry_after_seconds: 7,
+        }
+        .into_graphql_error();
+        assert_eq!(
+            extension(&error, "retryAfterSeconds"),
+            Some(async_graphql::Value::from(7))
+        );
+    }
+
+    #[test]
+    fn every_variant_has_the_code_of_api_md() {
+        let cases = [
+            (AppError::Unauthenticated, "UNAUTHENTICATED"),
+            (AppError::Forbidden, "FORBIDDEN"),
+            (AppError::NotFound { entity: "patient" }, "NOT_FOUND"),
+            (AppError::Conflict("stale".into()), "CONFLICT"),
+            (AppError::InvalidState("signed".into()), "INVALID_STATE"),
+            (
+                AppError::QueryTooComplex("depth".into()),
+                "QUERY_TOO_COMPLEX",
+            ),
+            (AppError::Internal(anyhow::anyhow!("boom")), "INTERNAL"),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.code().as_str(), code);
+        }
+    }
+}

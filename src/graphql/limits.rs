@@ -1,0 +1,251 @@
+//! Query limits enforced before any resolver runs, each with an error that
+//! says which limit was hit: `QUERY_TOO_COMPLEX`.
+//!
+//! async-graphql computes depth and complexity during validation; checking
+//! them here (rather than with the schema's own limits) lets the error name
+//! the limit and the measured value instead of a generic sentence.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{
+    ServerError, ServerResult, ValidationResult, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+};
+
+use crate::{config::GraphqlLimits, error::ErrorCode};
+
+/// The limits of one schema; an [`ExtensionFactory`].
+#[derive(Clone, Debug)]
+pub struct QueryLimits {
+    max_depth: usize,
+    max_complexity: usize,
+    max_aliases: usize,
+    max_directives: usize,
+}
+
+impl QueryLimits {
+    /// The limits from configuration.
+    pub fn new(limits: &GraphqlLimits) -> Self {
+        Self {
+            max_depth: limits.max_depth,
+            max_complexity: limits.max_complexity,
+            max_aliases: limits.max_aliases,
+            max_directives: limits.max_directives,
+        }
+    }
+}
+
+impl ExtensionFactory for QueryLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(self.clone())
+    }
+}
+
+/// A `QUERY_TOO_COMPLEX` error.
+pub fn too_complex(message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", ErrorCode::QueryTooComplex.as_str());
+    error
+}
+
+#[async_trait::async_trait]
+impl Extension for QueryLimits {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let shape = DocumentShape::of(&document);
+        if shape.aliases > self.max_aliases {
+            return Err(too_complex(format!(
+                "query uses {} aliases; the limit is {}",
+                shape.aliases, self.max_aliases
+            )));
+        }
+        if shape.most_directives_on_a_field > self.max_directives {
+            return Err(too_complex(format!(
+                "a field has {} directives; the limit is {}",
+                shape.most_directives_on_a_field, self.max_directives
+            )));
+        }
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        if result.depth > self.max_depth {
+            return Err(vec![too_complex(format!(
+                "query depth {} exceeds the limit of {}",
+                result.depth, self.max_depth
+            ))]);
+        }
+        if result.complexity > self.max_complexity {
+            return Err(vec![too_complex(format!(
+                "query complexity {} exceeds the limit of {}",
+                result.complexity, self.max_complexity
+            ))]);
+        }
+        Ok(result)
+    }
+}
+
+/// What the limits look at in a parsed document.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct DocumentShape {
+    /// Aliased fields, each fragment counted as often as it is spread.
+    aliases: usize,
+    /// The largest number of directives on a single field.
+    most_directives_on_a_field: usize,
+}
+
+impl DocumentShape {
+    fn of(document: &ExecutableDocument) -> Self {
+        let mut counter = AliasCounter {
+            document,
+            memo: HashMap::new(),
+            in_progress: Vec::new(),
+        };
+        let mut shape = Self::default();
+        for (_, operation) in document.operations.iter() {
+            let set = &operation.node.selection_set.node;
+            shape.aliases = shape.aliases.saturating_add(counter.count(set));
+            shape.most_directives_on_a_field =
+                shape.most_directives_on_a_field.max(most_directives(set));
+        }
+        for fragment in document.fragments.values() {
+            shape.most_directives_on_a_field = shape
+                .most_directives_on_a_field
+                .max(most_directives(&fragment.node.selection_set.node));
+        }
+        shape
+    }
+}
+
+/// Counts aliases with fragment spreads expanded, memoized per fragment so
+/// that nested spreads cannot make the count itself exponential.
+struct AliasCounter<'a> {
+    document: &'a ExecutableDocument,
+    memo: HashMap<&'a str, usize>,
+    in_progress: Vec<&'a str>,
+}
+
+impl<'a> AliasCounter<'a> {
+    fn count(&mut self, set: &'a SelectionSet) -> usize {
+        set.items.iter().fold(0usize, |total, selection| {
+            let here = match &selection.node {
+                Selection::Field(field) => usize::from(field.node.alias.is_some())
+                    .saturating_add(self.count(&field.node.selection_set.node)),
+                Selection::InlineFragment(inline) => self.count(&inline.node.selection_set.node),
+                Selection::FragmentSpread(spread) => {
+                    self.count_fragment(spread.node.fragment_name.node.as_str())
+                }
+            };
+            total.saturating_add(here)
+        })
+    }
+
+    fn count_fragment(&mut self, name: &'a str) -> usize {
+        if let Some(count) = self.memo.get(name) {
+            return *count;
+        }
+        // A cycle is a validation error reported later; count it once here.
+        if self.in_progress.contains(&name) {
+            return 0;
+        }
+        let Some(fragment) = self
+            .document
+            .fragments
+            .iter()
+            .find(|(fragment_name, _)| fragment_name.as_str() == name)
+            .map(|(_, fragment)| fragment)
+        else {
+            return 0;
+        };
+        self.in_progress.push(name);
+        let count = self.count(&fragment.node.selection_set.node);
+        self.in_progress.pop();
+        self.memo.insert(name, count);
+        count
+    }
+}
+
+fn most_directives(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|selection| match &selection.node {
+            Selection::Field(field) => field
+                .node
+                .directives
+                .len()
+                .max(most_directives(&field.node.selection_set.node)),
+            Selection::InlineFragment(inline) => inline
+                .node
+                .directives
+                .len()
+                .max(most_directives(&inline.node.selection_set.node)),
+            Selection::FragmentSpread(spread) => spread.node.directives.len(),
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+
+    fn shape(query: &str) -> DocumentShape {
+        DocumentShape::of(&parse_query(query).unwrap())
+    }
+
+    #[test]
+    fn counts_aliases_in_operations() {
+        assert_eq!(shape("{ a: me b: me c: me }").aliases, 3);
+        assert_eq!(shape("{ me }").aliases, 0);
+    }
+
+    #[test]
+    fn counts_fragment_aliases_once_per_spread() {
+        let query = "{ ...F ...F x: me } fragment F on Query { a: me b: me }";
+        assert_eq!(shape(query).aliases, 5);
+    }
+
+    #[test]
+    fn nested_spreads_multiply_without_blowing_up() {
+        let mut query = String::from("{ ...F0 } fragment F0 on Query { a: me b: me }");
+        for level in 1..40 {
+            query.push_str(&format!(
+                " fragment F{level} on Query {{ ...F{prev} ...F{prev} }}",
+                prev = level - 1
+            ));
+        }
+        query = query.replacen("{ ...F0 }", "{ ...F39 }", 1);
+        // 2 aliases doubled 39 times saturates instead of overflowing or hanging.
+        assert!(shape(&query).aliases > 1_000_000);
+    }
+
+    #[test]
+    fn fragment_cycles_do_not_loop() {
+        let query =
+            "{ ...A } fragment A on Query { a: me ...B } fragment B on Query { b: me ...A }";
+        assert_eq!(shape(query).aliases, 2);
+    }
+
+    #[test]
+    fn finds_the_field_with_most_directives() {
+        let query = "{ me @skip(if: false) @include(if: true) other { x @a @b @c } }";
+        assert_eq!(shape(query).most_directives_on_a_field, 3);
+    }
+}

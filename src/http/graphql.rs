@@ -1,0 +1,285 @@
+//! `POST /graphql` executes operations; `GET /graphql` only serves GraphiQL.
+//!
+//! Operations run only from a JSON body: no queries in URLs (they end up in
+//! logs and browser history) and no form posts (CSRF).
+
+use std::time::Instant;
+
+use async_graphql::{BatchRequest, BatchResponse, ServerError, http::GraphiQLSource};
+use axum::{
+    Extension, Json,
+    body::Bytes,
+    extract::{State, rejection::BytesRejection},
+    response::{Html, IntoResponse, Response},
+};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{HttpState, RequestId};
+use crate::error::{ErrorCode, INTERNAL_MESSAGE};
+
+/// Content Security Policy of the GraphiQL page, which loads its scripts
+/// from unpkg.
+const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+    style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://graphql.org; \
+    font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; worker-src 'self' blob:; \
+    frame-ancestors 'none'";
+
+/// A GraphQL-shaped error body for answers given before execution.
+pub(super) fn error_body(
+    code: ErrorCode,
+    message: &str,
+    extra: Option<(&str, String)>,
+) -> Json<Value> {
+    let mut extensions = json!({ "code": code.as_str() });
+    if let (Some((key, value)), Some(map)) = (extra, extensions.as_object_mut()) {
+        map.insert(key.to_owned(), Value::String(value));
+    }
+    Json(json!({ "errors": [{ "message": message, "extensions": extensions }] }))
+}
+
+fn reject(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    (status, error_body(code, message, None)).into_response()
+}
+
+/// GraphiQL, when enabled; it never executes the `?query=` it may be given.
+pub(super) async fn graphiql(State(state): State<HttpState>) -> Response {
+    if !state.app.config.graphiql_enabled() {
+        return reject(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "GraphiQL is disabled on this server; send operations with POST /graphql",
+        );
+    }
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("dermagraph GraphiQL")
+        .finish();
+    let mut response = Html(page).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(GRAPHIQL_CSP),
+    );
+    response
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Executes a GraphQL request (or a batch, when batching is enabled).
+pub(super) async fn execute(
+    State(state): State<HttpState>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let limits = &state.app.config.limits;
+    if !is_json(&headers) {
+        return reject(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "send GraphQL requests as JSON with `Content-Type: application/json`",
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return reject(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::QueryTooComplex,
+                &format!(
+                    "the request body exceeds the limit of {} bytes",
+                    limits.max_body_bytes
+                ),
+            );
+        }
+        Err(_) => {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the request body could not be read",
+            );
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(_) => {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the body must be a JSON object with `query` (and optional `variables`, `operationName`)",
+            );
+        }
+    };
+    let requests = match batch {
+        BatchRequest::Single(request) => vec![request],
+        BatchRequest::Batch(requests) => {
+            if limits.max_batch <= 1 {
+                return reject(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    "batched requests (JSON arrays) are not accepted; send one operation per request",
+                );
+            }
+            if requests.is_empty() || requests.len() > limits.max_batch {
+                return reject(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    &format!("a batch holds 1 to {} operations", limits.max_batch),
+                );
+            }
+            requests
+        }
+    };
+    if requests
+        .iter()
+        .any(|request| request.query.trim().is_empty())
+    {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "the request has no `query`",
+        );
+    }
+    if requests
+        .iter()
+        .any(|request| request.query.chars().count() > limits.max_query_chars)
+    {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::QueryTooComplex,
+            &format!(
+                "the query text exceeds the limit of {} characters",
+                limits.max_query_chars
+            ),
+        );
+    }
+
+    let single = requests.len() == 1;
+    let mut responses = Vec::with_capacity(requests.len());
+    for request in requests {
+        let operation = request.operation_name.clone();
+        let started = Instant::now();
+        let request = request.data(request_id.clone());
+        let mut response =
+            match tokio::time::timeout(limits.request_timeout(), state.schema.execute(request))
+                .await
+            {
+                Ok(response) => response,
+                Err(_) => return timed_out(limits.request_timeout_secs),
+            };
+        response.errors.iter_mut().for_each(classify_error);
+        state.app.metrics.record_operation(
+            operation.as_deref(),
+            response.is_err(),
+            started.elapsed(),
+        );
+        responses.push(response);
+    }
+    let body = if single {
+        responses.pop().map(BatchResponse::Single)
+    } else {
+        Some(BatchResponse::Batch(responses))
+    };
+    Json(body).into_response()
+}
+
+/// Gives every error a code. Errors without one come either from
+/// async-graphql's parsing, validation and variable coercion (the client's
+/// doing: `BAD_USER_INPUT`) or from a resolver that bypassed `AppError` (a
+/// bug: `INTERNAL`, logged, message hidden).
+fn classify_error(error: &mut ServerError) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|extensions| extensions.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if error.path.is_empty() {
+        extensions.set("code", ErrorCode::BadUserInput.as_str());
+    } else {
+        let error_id = Uuid::now_v7();
+        tracing::error!(error_id = %error_id, error = %error.message, "resolver error without a code");
+        extensions.set("code", ErrorCode::Internal.as_str());
+        extensions.set("errorId", error_id.to_string());
+        error.message = INTERNAL_MESSAGE.to_owned();
+    }
+}
+
+fn timed_out(seconds: u64) -> Response {
+    let error_id = Uuid::now_v7();
+    tracing::warn!(error_id = %error_id, "request cancelled after {seconds} s");
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        error_body(
+            ErrorCode::Internal,
+            &format!(
+                "the request did not finish within {seconds} s and was cancelled; retry later"
+            ),
+            Some(("errorId", error_id.to_string())),
+        ),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{PathSegment, Value as GqlValue};
+
+    use super::*;
+
+    fn code(error: &ServerError) -> Option<GqlValue> {
+        error.extensions.as_ref()?.get("code").cloned()
+    }
+
+    #[test]
+    fn errors_outside_resolvers_are_bad_user_input() {
+        let mut error = ServerError::new("Unknown field \"nope\"", None);
+        classify_error(&mut error);
+        assert_eq!(code(&error), Some(GqlValue::from("BAD_USER_INPUT")));
+    }
+
+    #[test]
+    fn uncoded_resolver_errors_are_masked_as_internal() {
+        let mut error = ServerError::new("SELECT * FROM secrets", None);
+        error.path = vec![PathSegment::Field("clinicPolicy".to_owned())];
+        classify_error(&mut error);
+        assert_eq!(code(&error), Some(GqlValue::from("INTERNAL")));
+        assert_eq!(error.message, INTERNAL_MESSAGE);
+    }
+
+    #[test]
+    fn coded_errors_keep_their_code() {
+        let mut error = crate::graphql::limits::too_complex(
+            "query depth 11 exceeds the limit of 10".to_owned(),
+        );
+        classify_error(&mut error);
+        assert_eq!(code(&error), Some(GqlValue::from("QUERY_TOO_COMPLEX")));
+    }
+
+    #[test]
+    fn only_json_is_accepted() {
+        let mut headers = HeaderMap::new();
+        assert!(!is_json(&headers));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(!is_json(&headers));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("Application/JSON; charset=utf-8"),
+        );
+        assert!(is_json(&headers));
+    }
+}

@@ -1,0 +1,121 @@
+//! The HTTP surface: routes, and the layers every response goes through
+//! (request id, tracing, metrics, panic safety, CORS, security headers).
+
+mod graphql;
+mod health;
+mod middleware;
+
+use axum::{Router, extract::DefaultBodyLimit, routing::get};
+use http::{HeaderName, HeaderValue, Method, header};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+pub use middleware::{REQUEST_ID_HEADER, RequestId};
+
+use crate::{
+    graphql::{AppSchema, build_schema},
+    state::AppState,
+};
+
+/// What the handlers need: the shared state and the executable schema.
+#[derive(Clone)]
+struct HttpState {
+    app: AppState,
+    schema: AppSchema,
+}
+
+/// The complete HTTP application.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let http_state = HttpState {
+        schema: build_schema(state.clone()),
+        app: state.clone(),
+    };
+    let mut router = Router::new()
+        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::record_http_metrics,
+        ))
+        .with_state(http_state)
+        .layer(DefaultBodyLimit::max(config.limits.max_body_bytes));
+    for (name, value) in security_headers(config.is_production()) {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    router
+        .layer(cors(&config.cors_origins))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(middleware::request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(axum::middleware::from_fn(middleware::assign_request_id))
+}
+
+/// Headers that keep browsers from sniffing, framing or caching responses
+/// that may hold health data.
+fn security_headers(production: bool) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = vec![
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
+    ];
+    if production {
+        headers.push((
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    headers
+}
+
+/// CORS from the allow-list; no list means same-origin only.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow_origin = if origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static(REQUEST_ID_HEADER),
+        ])
+        .expose_headers([HeaderName::from_static(REQUEST_ID_HEADER)])
+        .max_age(std::time::Duration::from_secs(600))
+}

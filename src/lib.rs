@@ -1,0 +1,98 @@
+//! dermagraph: an authenticated GraphQL API for clinics that perform
+//! micro-needling (Collagen Induction Therapy).
+//!
+//! [`build_app`] assembles the real application (database, migrations,
+//! schema, router) so that the binary and the tests run the same code.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entities;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod services;
+pub mod state;
+pub mod telemetry;
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::{config::Config, state::AppState, telemetry::Metrics};
+
+/// A ready-to-serve application.
+pub struct App {
+    /// Shared state (database pool, settings, metrics).
+    pub state: AppState,
+    /// The HTTP router.
+    pub router: Router,
+}
+
+/// Checks the settings, connects to the database, applies pending
+/// migrations and builds the router.
+///
+/// # Errors
+/// An unsafe setting, an unreachable database or a failing migration.
+pub async fn build_app(config: Config) -> anyhow::Result<App> {
+    config.validate()?;
+    let db = db::connect(&config.database).await?;
+    db::migrate(&db).await?;
+    let state = AppState {
+        db,
+        config: Arc::new(config),
+        metrics: Arc::new(Metrics::install()?),
+    };
+    Ok(App {
+        router: http::router(state.clone()),
+        state,
+    })
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then lets
+/// in-flight requests finish and closes the database pool.
+///
+/// # Errors
+/// When the listener fails.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let App { state, router } = app;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    state.db.close_by_ref().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

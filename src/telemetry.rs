@@ -1,0 +1,174 @@
+//! Logging (tracing) and Prometheus metrics.
+
+use std::{
+    collections::HashSet,
+    sync::{Mutex, OnceLock},
+    time::Duration,
+};
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberInitExt};
+
+use crate::config::LogFormat;
+
+/// Installs the global log subscriber; `RUST_LOG` overrides the default
+/// level (`info`). Calling it twice is harmless.
+pub fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match format {
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true),
+            )
+            .try_init(),
+        LogFormat::Pretty => registry.with(fmt::layer()).try_init(),
+    };
+    // Already installed (a second app in the same process): keep the first.
+    drop(result);
+}
+
+/// Distinct operation names kept as metric labels; more become `other`, so a
+/// client inventing names cannot grow the metrics without bound.
+const MAX_OPERATION_LABELS: usize = 200;
+
+/// Latency buckets (seconds) for request durations.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// The process-wide Prometheus registry and the labels it has seen.
+pub struct Metrics {
+    handle: PrometheusHandle,
+    operation_labels: Mutex<HashSet<String>>,
+}
+
+static PROMETHEUS: OnceLock<PrometheusHandle> = OnceLock::new();
+
+impl Metrics {
+    /// The metrics registry, installed as the global recorder on first use
+    /// (one per process, shared by every app in it).
+    ///
+    /// # Errors
+    /// When another global metrics recorder is already installed.
+    pub fn install() -> anyhow::Result<Self> {
+        let handle = match PROMETHEUS.get() {
+            Some(handle) => handle.clone(),
+            None => {
+                let handle = PrometheusBuilder::new()
+                    .set_buckets(&LATENCY_BUCKETS)?
+                    .install_recorder()?;
+                PROMETHEUS.get_or_init(|| handle).clone()
+            }
+        };
+        Ok(Self {
+            handle,
+            operation_labels: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Records one GraphQL operation: its name, whether it had errors, and
+    /// how long it took.
+    pub fn record_operation(&self, operation: Option<&str>, had_errors: bool, elapsed: Duration) {
+        let operation = self.operation_label(operation);
+        let outcome = if had_errors { "error" } else { "ok" };
+        metrics::counter!(
+            "graphql_operations_total",
+            "operation" => operation.clone(),
+            "outcome" => outcome
+        )
+        .increment(1);
+        metrics::histogram!("graphql_operation_duration_seconds", "operation" => operation)
+            .record(elapsed.as_secs_f64());
+    }
+
+    /// Records one HTTP request by route and status.
+    pub fn record_http(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        metrics::counter!(
+            "http_requests_total",
+            "route" => route.to_owned(),
+            "method" => method.to_owned(),
+            "status" => status.to_string()
+        )
+        .increment(1);
+        metrics::histogram!("http_request_duration_seconds", "route" => route.to_owned())
+            .record(elapsed.as_secs_f64());
+    }
+
+    /// The Prometheus text exposition, with the pool gauges refreshed.
+    pub fn render(&self, db: &DatabaseConnection) -> String {
+        let (size, idle) = pool_usage(db);
+        metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
+        metrics::gauge!("db_pool_connections", "state" => "in_use")
+            .set(f64::from(size.saturating_sub(idle)));
+        self.handle.run_upkeep();
+        self.handle.render()
+    }
+
+    fn operation_label(&self, operation: Option<&str>) -> String {
+        let Some(name) = operation.filter(|name| is_operation_name(name)) else {
+            return "anonymous".to_owned();
+        };
+        let Ok(mut seen) = self.operation_labels.lock() else {
+            return "other".to_owned();
+        };
+        if seen.contains(name) {
+            name.to_owned()
+        } else if seen.len() < MAX_OPERATION_LABELS {
+            seen.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".to_owned()
+        }
+    }
+}
+
+/// A GraphQL name of reasonable length: `[_A-Za-z][_0-9A-Za-z]{0,63}`.
+fn is_operation_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= 64
+        && chars
+            .next()
+            .is_some_and(|first| first == '_' || first.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// Open and idle connections of the pool.
+fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+        _ => (0, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_validated() {
+        assert!(is_operation_name("PatientList"));
+        assert!(is_operation_name("_x1"));
+        assert!(!is_operation_name("1abc"));
+        assert!(!is_operation_name("drop table;"));
+        assert!(!is_operation_name(&"a".repeat(65)));
+    }
+}

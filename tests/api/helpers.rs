@@ -1,0 +1,228 @@
+//! The test harness: the real app on a random port with a fresh database
+//! and the real migrations, on SQLite and (with `TEST_DATABASE_URL`) on
+//! PostgreSQL.
+
+use std::{future::Future, net::SocketAddr, panic::AssertUnwindSafe};
+
+use dermagraph::{App, build_app, config::Config, serve};
+use futures_util::FutureExt;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+/// The database engine a test runs on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `TEST_DATABASE_URL`.
+    Postgres {
+        /// Admin URL (a database the tests may create databases from).
+        admin_url: String,
+    },
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite => f.write_str("SQLite"),
+            Self::Postgres { .. } => f.write_str("PostgreSQL"),
+        }
+    }
+}
+
+/// SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set.
+pub fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite];
+    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL")
+        && !admin_url.is_empty()
+    {
+        backends.push(Backend::Postgres { admin_url });
+    }
+    backends
+}
+
+/// A running app and a client for it.
+pub struct TestApp {
+    /// Where the app listens.
+    pub address: SocketAddr,
+    /// A connection to the app's own database, for arranging and checking.
+    pub db: DatabaseConnection,
+    client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+/// A fresh database for one test; dropped (on PostgreSQL) when the test ends.
+struct FreshDatabase {
+    url: String,
+    sqlite_dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl FreshDatabase {
+    async fn create(backend: &Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/dermagraph.db?mode=rwc", dir.path().display());
+                Self {
+                    url,
+                    sqlite_dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres { admin_url } => {
+                let name = format!("dgtest_{}", uuid::Uuid::now_v7().simple());
+                let admin = Database::connect(admin_url.as_str()).await.unwrap_or_else(|error| {
+                    panic!("TEST_DATABASE_URL={admin_url} is set but PostgreSQL is unreachable: {error}")
+                });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    sqlite_dir: None,
+                    postgres: Some((admin_url.clone(), name)),
+                }
+            }
+        }
+    }
+}
+
+/// Drops a PostgreSQL test database, closing its connections.
+pub async fn drop_test_database(admin_url: &str, name: &str) {
+    if let Ok(admin) = Database::connect(admin_url).await {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .ok();
+        admin.close().await.ok();
+    }
+}
+
+impl TestApp {
+    /// Starts the app with development settings on a fresh database.
+    pub async fn spawn(backend: Backend) -> (Self, Option<(String, String)>) {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the app with settings adjusted by `configure`.
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> (Self, Option<(String, String)>) {
+        let database = FreshDatabase::create(&backend).await;
+        let mut config = Config::development(database.url.clone());
+        config.database.db_max_connections = 5;
+        configure(&mut config);
+        let app: App = build_app(config).await.expect("app starts");
+        let db = app.state.db.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (shutdown, stop) = oneshot::channel();
+        let server = tokio::spawn(serve(app, listener, async {
+            stop.await.ok();
+        }));
+        let test_app = Self {
+            address,
+            db,
+            client: reqwest::Client::new(),
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _sqlite_dir: database.sqlite_dir,
+        };
+        (test_app, database.postgres)
+    }
+
+    /// `http://127.0.0.1:port` + path.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// An HTTP client for requests the helpers do not cover.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// POSTs a JSON body to `/graphql`.
+    pub async fn post_graphql(&self, body: &Value, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.post(self.url("/graphql")).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Runs an operation and returns the parsed response (any HTTP status).
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        self.post_graphql(&json!({ "query": query, "variables": variables }), token)
+            .await
+            .json()
+            .await
+            .expect("JSON response")
+    }
+
+    /// Stops the server gracefully and checks it stopped cleanly.
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            shutdown.send(()).ok();
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// Runs `test` once per backend, each time against a fresh app, and cleans
+/// the backend's database up afterwards even when the test fails.
+pub async fn for_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for_each_backend_with(|_| {}, test).await;
+}
+
+/// [`for_each_backend`] with adjusted settings.
+pub async fn for_each_backend_with<C, F, Fut>(configure: C, test: F)
+where
+    C: Fn(&mut Config),
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        eprintln!("-- on {backend}");
+        let (app, postgres) = TestApp::spawn_with(backend, &configure).await;
+        let outcome = AssertUnwindSafe(test(app)).catch_unwind().await;
+        if let Some((admin_url, name)) = postgres {
+            drop_test_database(&admin_url, &name).await;
+        }
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {response}"))
+}

@@ -1,0 +1,15 @@
+//! Integration tests: the real app over HTTP, on SQLite and (with
+//! `TEST_DATABASE_URL=postgres://…`) on PostgreSQL too.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod errors;
+mod health;
+mod limits;
+mod migrations;
+mod policy;
+mod schema;
+mod startup;
+mod transport;

@@ -1,0 +1,252 @@
+//! API.md "Transport": POST-only JSON execution, GraphiQL on GET, request
+//! ids, body limits, security headers, CORS.
+
+use reqwest::header;
+use serde_json::json;
+
+use crate::helpers::{error_code, for_each_backend, for_each_backend_with};
+
+const POLICY_QUERY: &str = "{ clinicPolicy { minIntervalDays } }";
+
+#[tokio::test]
+async fn graphiql_get_serves_html_and_never_executes_the_query_string() {
+    for_each_backend(|app| async move {
+        let response = app
+            .client()
+            .get(app.url("/graphql"))
+            .query(&[("query", POLICY_QUERY)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let content_type = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("graphiql"), "GraphiQL page expected");
+        assert!(
+            !body.contains("minIntervalDays\":"),
+            "GET must not execute operations"
+        );
+        assert!(
+            !body.contains("\"data\""),
+            "GET must not execute operations"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn graphiql_is_off_in_production() {
+    for_each_backend_with(
+        |config| {
+            config.environment = dermagraph::config::Environment::Production;
+            config.jwt_secret = Some("3f9d8c2a7b1e4f60a5d9c8b7e6f5a4d3".to_owned());
+        },
+        |app| async move {
+            let response = app.client().get(app.url("/graphql")).send().await.unwrap();
+            assert_eq!(response.status(), 404);
+            let response = app
+                .gql("{ __schema { queryType { name } } }", json!({}), None)
+                .await;
+            assert!(
+                response["data"]["__schema"].is_null(),
+                "introspection must be off in production: {response}"
+            );
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn post_without_json_content_type_is_415() {
+    for_each_backend(|app| async move {
+        for content_type in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ] {
+            let response = app
+                .client()
+                .post(app.url("/graphql"))
+                .header(header::CONTENT_TYPE, content_type)
+                .body(json!({ "query": POLICY_QUERY }).to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 415, "{content_type}");
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert!(body.get("data").is_none());
+        }
+        let response = app
+            .client()
+            .post(app.url("/graphql"))
+            .body(json!({ "query": POLICY_QUERY }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 415, "no content type at all");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn oversized_body_is_413() {
+    for_each_backend_with(
+        |config| config.limits.max_body_bytes = 2_000,
+        |app| async move {
+            let padding = "x".repeat(3_000);
+            let response = app
+                .post_graphql(
+                    &json!({ "query": POLICY_QUERY, "variables": { "padding": padding } }),
+                    None,
+                )
+                .await;
+            assert_eq!(response.status(), 413);
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
+
+            let response = app
+                .post_graphql(&json!({ "query": POLICY_QUERY }), None)
+                .await;
+            assert_eq!(response.status(), 200, "a small body still works");
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_bad_user_input() {
+    for_each_backend(|app| async move {
+        for body in ["{not json", "[]", "42", "{\"query\": 7}", ""] {
+            let response = app
+                .client()
+                .post(app.url("/graphql"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400, "{body:?}");
+            let json: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(error_code(&json), "BAD_USER_INPUT", "{body:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn batched_arrays_are_refused_unless_enabled() {
+    for_each_backend(|app| async move {
+        let batch = json!([{ "query": POLICY_QUERY }, { "query": POLICY_QUERY }]);
+        let response = app.post_graphql(&batch, None).await;
+        assert_eq!(response.status(), 400);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    })
+    .await;
+    for_each_backend_with(
+        |config| config.limits.max_batch = 2,
+        |app| async move {
+            let batch = json!([{ "query": POLICY_QUERY }, { "query": POLICY_QUERY }]);
+            let body: serde_json::Value = app.post_graphql(&batch, None).await.json().await.unwrap();
+            assert_eq!(body[1]["data"]["clinicPolicy"]["minIntervalDays"], 42);
+            let too_many = json!([{ "query": POLICY_QUERY }, { "query": POLICY_QUERY }, { "query": POLICY_QUERY }]);
+            let response = app.post_graphql(&too_many, None).await;
+            assert_eq!(response.status(), 400);
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn request_id_is_echoed_or_generated() {
+    for_each_backend(|app| async move {
+        let response = app
+            .client()
+            .post(app.url("/graphql"))
+            .header("x-request-id", "portal-7f3a")
+            .json(&json!({ "query": POLICY_QUERY }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["x-request-id"], "portal-7f3a");
+
+        let response = app.client().get(app.url("/healthz")).send().await.unwrap();
+        let generated = response.headers()["x-request-id"].to_str().unwrap();
+        assert!(uuid::Uuid::parse_str(generated).is_ok(), "{generated}");
+
+        let response = app
+            .client()
+            .get(app.url("/healthz"))
+            .header("x-request-id", "bad id with spaces")
+            .send()
+            .await
+            .unwrap();
+        let replaced = response.headers()["x-request-id"].to_str().unwrap();
+        assert!(
+            uuid::Uuid::parse_str(replaced).is_ok(),
+            "unsafe ids are replaced: {replaced}"
+        );
+
+        let response = app
+            .client()
+            .get(app.url("/no-such-route"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+        assert!(response.headers().contains_key("x-request-id"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers() {
+    for_each_backend(|app| async move {
+        let response = app
+            .post_graphql(&json!({ "query": POLICY_QUERY }), None)
+            .await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert!(headers.contains_key("content-security-policy"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cors_allows_only_listed_origins() {
+    for_each_backend_with(
+        |config| config.cors_origins = vec!["https://portal.clinic.test".to_owned()],
+        |app| async move {
+            let preflight = |origin: &'static str| {
+                app.client()
+                    .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+                    .header(header::ORIGIN, origin)
+                    .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+                    .header(
+                        header::ACCESS_CONTROL_REQUEST_HEADERS,
+                        "authorization,content-type",
+                    )
+                    .send()
+            };
+            let allowed = preflight("https://portal.clinic.test").await.unwrap();
+            assert_eq!(
+                allowed.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+                "https://portal.clinic.test"
+            );
+            let denied = preflight("https://evil.test").await.unwrap();
+            assert!(
+                !denied
+                    .headers()
+                    .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            );
+        },
+    )
+    .await;
+}
