@@ -48,7 +48,7 @@ pub struct Metrics {
     operation_labels: Mutex<HashSet<String>>,
 }
 
-static PROMETHEUS: OnceLock<PrometheusHandle> = OnceLock::new();
+static PROMETHEUS: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
 
 impl Metrics {
     /// The metrics registry, installed as the global recorder on first use
@@ -57,15 +57,15 @@ impl Metrics {
     /// # Errors
     /// When another global metrics recorder is already installed.
     pub fn install() -> anyhow::Result<Self> {
-        let handle = match PROMETHEUS.get() {
-            Some(handle) => handle.clone(),
-            None => {
-                let handle = PrometheusBuilder::new()
-                    .set_buckets(&LATENCY_BUCKETS)?
-                    .install_recorder()?;
-                PROMETHEUS.get_or_init(|| handle).clone()
-            }
-        };
+        let installed = PROMETHEUS.get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets(&LATENCY_BUCKETS)
+                .and_then(PrometheusBuilder::install_recorder)
+                .map_err(|error| error.to_string())
+        });
+        let handle = installed
+            .clone()
+            .map_err(|error| anyhow::anyhow!("cannot install the metrics recorder: {error}"))?;
         Ok(Self {
             handle,
             operation_labels: Mutex::new(HashSet::new()),
