@@ -250,3 +250,36 @@ async fn cors_allows_only_listed_origins() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_cancelled_with_retry_after() {
+    for_each_backend_with(
+        |config| {
+            config.limits.request_timeout_secs = 1;
+            config.database.db_max_connections = 1;
+            config.database.db_acquire_timeout_secs = 30;
+        },
+        |app| async move {
+            // Hold the only pooled connection so the query cannot start.
+            let held = sea_orm::TransactionTrait::begin(&app.db).await.unwrap();
+            let response = app
+                .post_graphql(&json!({ "query": POLICY_QUERY }), None)
+                .await;
+            assert_eq!(response.status(), 503);
+            assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(error_code(&body), "INTERNAL");
+            assert!(body["errors"][0]["extensions"]["errorId"].is_string());
+            drop(held);
+            let response = app
+                .post_graphql(&json!({ "query": POLICY_QUERY }), None)
+                .await;
+            assert_eq!(
+                response.status(),
+                200,
+                "the server recovers once the pool frees up"
+            );
+        },
+    )
+    .await;
+}
