@@ -134,6 +134,17 @@ pub struct Config {
     /// Serve the GraphiQL page on `GET /graphql`; on in development, off in production unless set.
     #[arg(long, env = "DERMAGRAPH_GRAPHIQL")]
     pub graphiql: Option<bool>,
+    /// Folder for local state: the development token-signing key lives here.
+    #[arg(long, env = "DERMAGRAPH_DATA_DIR", default_value = "./data")]
+    pub data_dir: std::path::PathBuf,
+    /// Take the client IP from the last `X-Forwarded-For` entry (only behind
+    /// a reverse proxy that sets it).
+    #[arg(long, env = "DERMAGRAPH_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+    /// Longest time (ms) audit rows of reads wait in memory before they are
+    /// written in bulk.
+    #[arg(long, env = "DERMAGRAPH_AUDIT_FLUSH_MS", default_value_t = 1000)]
+    pub audit_flush_ms: u64,
     /// Database settings.
     #[command(flatten)]
     pub database: DatabaseConfig,
@@ -178,6 +189,9 @@ impl Config {
             cors_origins: Vec::new(),
             jwt_secret: None,
             graphiql: None,
+            data_dir: std::path::PathBuf::from("./data"),
+            trust_forwarded_for: false,
+            audit_flush_ms: 1000,
             database: DatabaseConfig::new(database_url),
             limits: GraphqlLimits::default(),
         }
@@ -226,6 +240,9 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::ZeroLimit(name));
             }
+        }
+        if self.audit_flush_ms == 0 {
+            return Err(ConfigError::ZeroLimit("DERMAGRAPH_AUDIT_FLUSH_MS"));
         }
         if self.limits.request_timeout_secs == 0 {
             return Err(ConfigError::ZeroLimit("DERMAGRAPH_REQUEST_TIMEOUT_SECS"));

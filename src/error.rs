@@ -52,9 +52,10 @@ impl ErrorCode {
 /// Every way a request can fail, each variant mapped to one [`ErrorCode`].
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// `UNAUTHENTICATED`: missing, invalid or expired credentials.
-    #[error("authentication required")]
-    Unauthenticated,
+    /// `UNAUTHENTICATED`: missing, invalid or expired credentials; the text
+    /// says what to do.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
     /// `FORBIDDEN`: authenticated, but not allowed to do this.
     #[error("you are not allowed to do this")]
     Forbidden,
@@ -111,7 +112,7 @@ impl AppError {
     /// The code this error carries in `extensions.code`.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::Forbidden => ErrorCode::Forbidden,
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
@@ -238,7 +239,7 @@ mod tests {
     #[test]
     fn every_variant_has_the_code_of_api_md() {
         let cases = [
-            (AppError::Unauthenticated, "UNAUTHENTICATED"),
+            (AppError::Unauthenticated("sign in"), "UNAUTHENTICATED"),
             (AppError::Forbidden, "FORBIDDEN"),
             (AppError::NotFound { entity: "patient" }, "NOT_FOUND"),
             (AppError::Conflict("stale".into()), "CONFLICT"),

@@ -4,6 +4,7 @@
 //! [`build_app`] assembles the real application (database, migrations,
 //! schema, router) so that the binary and the tests run the same code.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -20,7 +21,10 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, state::AppState, telemetry::Metrics};
+use crate::{
+    auth::tokens::TokenKeys, config::Config, services::audit::AuditSink, state::AppState,
+    telemetry::Metrics,
+};
 
 /// A ready-to-serve application.
 pub struct App {
@@ -39,8 +43,15 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     config.validate()?;
     let db = db::connect(&config.database).await?;
     db::migrate(&db).await?;
+    let keys = TokenKeys::for_config(&config)?;
+    let (audit, _writer) = AuditSink::start(
+        db.clone(),
+        std::time::Duration::from_millis(config.audit_flush_ms),
+    );
     let state = AppState {
         db,
+        keys: Arc::new(keys),
+        audit,
         config: Arc::new(config),
         metrics: Arc::new(Metrics::install()?),
     };
@@ -51,7 +62,8 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then lets
-/// in-flight requests finish and closes the database pool.
+/// in-flight requests finish, writes the queued audit rows, and closes the
+/// database pool.
 ///
 /// # Errors
 /// When the listener fails.
@@ -67,6 +79,7 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    state.audit.flush().await;
     state.db.close_by_ref().await?;
     tracing::info!("stopped");
     Ok(())

@@ -1,14 +1,19 @@
 //! The `dermagraph` command: serve the API (default), migrate the database,
-//! export the schema.
+//! create staff accounts, export the schema.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use dermagraph::{
+    auth::actor::RequestContext,
     build_app,
     config::{Config, DatabaseConfig},
-    db, graphql, serve, shutdown_signal, telemetry,
+    db,
+    domain::staff::{License, LicenseKind, Role},
+    graphql, serve,
+    services::users::{self, NewUser},
+    shutdown_signal, telemetry,
 };
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
@@ -40,12 +45,58 @@ enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Create a staff account, e.g. a clinic's first admin. The password
+    /// comes from DERMAGRAPH_PASSWORD, else one line of standard input, else
+    /// a prompt on the terminal.
+    CreateUser(CreateUserArgs),
     /// Write the GraphQL schema (SDL) that clients code against.
     ExportSchema {
         /// File to write; `-` writes to standard output.
         #[arg(long, short, default_value = "schema.graphql")]
         out: PathBuf,
     },
+}
+
+#[derive(clap::Args)]
+struct CreateUserArgs {
+    #[command(flatten)]
+    database: DatabaseConfig,
+    /// Login email.
+    #[arg(long)]
+    email: String,
+    /// ADMIN, PROVIDER or FRONT_DESK.
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// Name shown to colleagues.
+    #[arg(long)]
+    display_name: String,
+    /// License number (providers).
+    #[arg(long, requires_all = ["license_kind", "license_state", "license_expires_on"])]
+    license_number: Option<String>,
+    /// License kind: MD, DO, NP, PA, RN or LICENSED_ESTHETICIAN.
+    #[arg(long, value_parser = parse_license_kind)]
+    license_kind: Option<LicenseKind>,
+    /// License issuing state.
+    #[arg(long)]
+    license_state: Option<String>,
+    /// Last valid day of the license (YYYY-MM-DD).
+    #[arg(long)]
+    license_expires_on: Option<chrono::NaiveDate>,
+}
+
+fn parse_role(name: &str) -> Result<Role, String> {
+    match name.to_ascii_uppercase().as_str() {
+        "ADMIN" => Ok(Role::Admin),
+        "PROVIDER" => Ok(Role::Provider),
+        "FRONT_DESK" => Ok(Role::FrontDesk),
+        _ => Err("expected ADMIN, PROVIDER or FRONT_DESK".to_owned()),
+    }
+}
+
+fn parse_license_kind(name: &str) -> Result<LicenseKind, String> {
+    use sea_orm::ActiveEnum;
+    LicenseKind::try_from_value(&name.to_ascii_uppercase())
+        .map_err(|_| "expected MD, DO, NP, PA, RN or LICENSED_ESTHETICIAN".to_owned())
 }
 
 #[derive(Subcommand)]
@@ -78,7 +129,6 @@ async fn main() -> ExitCode {
     match run(command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error:#}");
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
@@ -90,7 +140,62 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(config) => run_server(config).await,
         Command::Migrate { database, action } => run_migrations(&database, action).await,
         Command::ExportSchema { out } => export_schema(&out),
+        Command::CreateUser(args) => create_user(args).await,
     }
+}
+
+async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
+    let password = read_password()?;
+    let license = match (
+        args.license_number,
+        args.license_kind,
+        args.license_state,
+        args.license_expires_on,
+    ) {
+        (Some(number), Some(kind), Some(issuing_state), Some(expires_on)) => Some(License {
+            number,
+            kind,
+            issuing_state,
+            expires_on,
+        }),
+        _ => None,
+    };
+    let conn = db::connect(&args.database).await?;
+    db::migrate(&conn).await?;
+    let new = NewUser {
+        email: args.email,
+        display_name: args.display_name,
+        role: args.role,
+        password,
+        license,
+    };
+    let user = users::create_user(&conn, &RequestContext::system(), "cli:create-user", new)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    println!(
+        "created {} {} ({})",
+        user.role.as_str(),
+        user.email,
+        user.id
+    );
+    Ok(())
+}
+
+/// The new user's password: `DERMAGRAPH_PASSWORD`, else one line of
+/// standard input when it is not a terminal, else a hidden prompt.
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("DERMAGRAPH_PASSWORD") {
+        return Ok(password);
+    }
+    if std::io::stdin().is_terminal() {
+        let password = rpassword::prompt_password("Password (12-128 characters): ")?;
+        let again = rpassword::prompt_password("Repeat the password: ")?;
+        anyhow::ensure!(password == again, "the passwords differ");
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 async fn run_server(config: Config) -> anyhow::Result<()> {

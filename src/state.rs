@@ -1,11 +1,13 @@
-//! What every request shares: the database pool, the settings and the
-//! metrics registry.
+//! What every request shares: the database pool, the settings, the token
+//! keys, the audit writer and the metrics registry.
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, telemetry::Metrics};
+use crate::{
+    auth::tokens::TokenKeys, config::Config, services::audit::AuditSink, telemetry::Metrics,
+};
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -14,6 +16,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Settings in force.
     pub config: Arc<Config>,
+    /// Access-token signing keys.
+    pub keys: Arc<TokenKeys>,
+    /// Batched writer of read and refusal audit rows.
+    pub audit: AuditSink,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
 }

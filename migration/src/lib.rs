@@ -7,6 +7,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_clinic_policy;
+mod m20261124_000002_create_identity_and_audit;
 
 /// Every migration of the application, in the order they apply.
 pub struct Migrator;
@@ -14,6 +15,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_clinic_policy::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_clinic_policy::Migration),
+            Box::new(m20261124_000002_create_identity_and_audit::Migration),
+        ]
     }
 }

@@ -1,6 +1,10 @@
 //! The clinic's protocol as pure functions and value types: no I/O, no
 //! database, no HTTP. Services feed these the facts they need.
 
+pub mod audit;
 pub mod depth;
 pub mod policy;
+pub mod scope;
+pub mod staff;
+pub mod throttle;
 pub mod treatment_area;

@@ -21,6 +21,8 @@ pub struct Model {
     pub screening_valid_days: i32,
     /// Isotretinoin wash-out, in days.
     pub isotretinoin_washout_days: i32,
+    /// Absolute lifetime of a login session, in hours.
+    pub session_lifetime_hours: i32,
     /// Optimistic-locking version.
     pub version: i32,
     /// Last change.

@@ -2,5 +2,10 @@
 //! and none of these types is exposed through GraphQL; services convert them
 //! into domain values and GraphQL types.
 
+pub mod api_clients;
+pub mod audit_events;
 pub mod clinic_policy;
 pub mod depth_guideline;
+pub mod login_throttle;
+pub mod refresh_tokens;
+pub mod users;

@@ -1,29 +1,54 @@
 //! The GraphQL schema: root objects merged from each domain's part, the
 //! limits that guard it, and the SDL export.
 
+pub mod audit;
+pub mod identity;
 pub mod limits;
 pub mod pagination;
 pub mod policy;
 pub mod types;
 
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder,
-    registry::SDLExportOptions,
+    Context, EmptySubscription, ID, MergedObject, Schema, SchemaBuilder, registry::SDLExportOptions,
 };
+use uuid::Uuid;
 
 use self::limits::QueryLimits;
-use crate::{config::Config, state::AppState};
+use crate::{
+    auth::actor::RequestContext,
+    config::Config,
+    error::{AppError, AppResult},
+    state::AppState,
+};
 
 /// Every query of the API; each domain contributes its own object.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(policy::PolicyQuery);
+pub struct QueryRoot(
+    policy::PolicyQuery,
+    identity::IdentityQuery,
+    audit::AuditQuery,
+);
+
+/// Every mutation of the API; each domain contributes its own object.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    identity::SessionMutation,
+    identity::StaffMutation,
+    identity::ApiClientMutation,
+    policy::PolicyMutation,
+);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-fn schema_builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
 }
 
 /// Builds the schema that serves requests, with the configured limits.
@@ -59,4 +84,29 @@ pub fn schema_sdl() -> String {
 /// Only if the schema was built without state, which `build_schema` never does.
 pub fn app_state<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppState> {
     ctx.data::<AppState>()
+}
+
+/// Who is calling and from where.
+///
+/// # Errors
+/// Only if the HTTP layer did not attach a context, which it always does.
+pub fn request_context<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestContext> {
+    ctx.data::<RequestContext>()
+}
+
+/// Parses a GraphQL `ID` argument as a UUID.
+///
+/// # Errors
+/// `BAD_USER_INPUT` naming `field`.
+pub fn parse_id(id: &ID, field: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(id.as_str()).map_err(|_| AppError::bad_input(field, "not a valid id"))
+}
+
+/// Cost of a connection field: its children weighted by the page size, so
+/// that `first: 100` costs a hundred times a single row.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .map_or(20, |n| usize::try_from(n.clamp(1, 100)).unwrap_or(20));
+    size.saturating_mul(child_complexity).saturating_add(1)
 }

@@ -6,10 +6,7 @@
 //! the sort key of a row, so pages stay stable while rows are inserted and
 //! no query ever needs `OFFSET`.
 
-use async_graphql::{
-    OutputType, SimpleObject,
-    connection::{Connection, CursorType, Edge, EmptyFields},
-};
+use async_graphql::connection::{CursorType, PageInfo};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -207,37 +204,85 @@ pub struct Page<T> {
     pub has_previous_page: bool,
 }
 
-/// Fields every connection has besides edges and page info.
-#[derive(SimpleObject, Clone, Copy, Debug)]
-pub struct ConnectionTotals {
-    /// How many nodes match the filter, across all pages.
+/// One page as a Relay connection's parts: each node with its cursor, the
+/// page info, and the total. The concrete `<Type>Connection` and
+/// `<Type>Edge` GraphQL types (see [`connection_types!`]) are built from it.
+pub struct Paged<N> {
+    /// Each node with its encoded cursor.
+    pub edges: Vec<(String, N)>,
+    /// Where this page sits in the list.
+    pub page_info: PageInfo,
+    /// How many nodes match the filter across all pages.
     pub total_count: i64,
 }
 
-/// The connection type every list returns.
-pub type KeysetConnection<N> = Connection<KeysetCursor, N, ConnectionTotals, EmptyFields>;
-
-/// Builds a Relay connection from a page: each row gets its cursor from
+/// Builds a page of a connection: each row gets its cursor from
 /// `cursor_of` and becomes a node through `into_node`.
 ///
 /// # Errors
 /// Whatever `cursor_of` returns.
-pub fn connection<T, N: OutputType>(
+pub fn connection<T, N>(
     page: Page<T>,
     total_count: i64,
     cursor_of: impl Fn(&T) -> AppResult<KeysetCursor>,
     into_node: impl Fn(T) -> N,
-) -> AppResult<KeysetConnection<N>> {
-    let mut connection = Connection::with_additional_fields(
-        page.has_previous_page,
-        page.has_next_page,
-        ConnectionTotals { total_count },
-    );
+) -> AppResult<Paged<N>> {
+    let mut edges = Vec::with_capacity(page.rows.len());
     for row in page.rows {
-        let cursor = cursor_of(&row)?;
-        connection.edges.push(Edge::new(cursor, into_node(row)));
+        let cursor = cursor_of(&row)?.encode_cursor();
+        edges.push((cursor, into_node(row)));
     }
-    Ok(connection)
+    Ok(Paged {
+        page_info: PageInfo {
+            has_previous_page: page.has_previous_page,
+            has_next_page: page.has_next_page,
+            start_cursor: edges.first().map(|(cursor, _)| cursor.clone()),
+            end_cursor: edges.last().map(|(cursor, _)| cursor.clone()),
+        },
+        edges,
+        total_count,
+    })
+}
+
+/// Declares the `<Type>Connection` and `<Type>Edge` GraphQL types of a
+/// list, with descriptions, `totalCount`, and conversion from [`Paged`].
+#[macro_export]
+macro_rules! connection_types {
+    ($connection:ident, $edge:ident, $node:ty, $connection_doc:literal, $edge_doc:literal) => {
+        #[doc = $connection_doc]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $connection {
+            /// The nodes of this page, each with its cursor.
+            pub edges: Vec<$edge>,
+            /// Whether more pages follow or precede, and the cursors to reach them.
+            pub page_info: async_graphql::connection::PageInfo,
+            /// How many nodes match the filter, across all pages.
+            pub total_count: i64,
+        }
+
+        #[doc = $edge_doc]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Opaque cursor of this node, for `after` or `before`.
+            pub cursor: String,
+            /// The node.
+            pub node: $node,
+        }
+
+        impl From<$crate::graphql::pagination::Paged<$node>> for $connection {
+            fn from(paged: $crate::graphql::pagination::Paged<$node>) -> Self {
+                Self {
+                    edges: paged
+                        .edges
+                        .into_iter()
+                        .map(|(cursor, node)| $edge { cursor, node })
+                        .collect(),
+                    page_info: paged.page_info,
+                    total_count: paged.total_count,
+                }
+            }
+        }
+    };
 }
 
 #[cfg(test)]
@@ -398,9 +443,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(connection.edges.len(), 2);
-        assert!(connection.has_next_page);
-        assert_eq!(connection.additional_fields.total_count, 3);
-        let cursor = connection.edges[1].cursor.encode_cursor();
+        assert!(connection.page_info.has_next_page);
+        assert_eq!(connection.total_count, 3);
+        assert_eq!(
+            connection.page_info.end_cursor.as_ref(),
+            Some(&connection.edges[1].0)
+        );
+        let cursor = connection.edges[1].0.clone();
         let next = PageRequest::new(Some(2), Some(cursor), None, None).unwrap();
         assert_eq!(next.cursor_key::<u32>("BY_NUMBER").unwrap(), Some(2));
     }

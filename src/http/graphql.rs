@@ -6,10 +6,12 @@
 use std::time::Instant;
 
 use async_graphql::{BatchRequest, BatchResponse, ServerError, http::GraphiQLSource};
+use std::net::{IpAddr, SocketAddr};
+
 use axum::{
     Extension, Json,
     body::Bytes,
-    extract::{State, rejection::BytesRejection},
+    extract::{ConnectInfo, State, rejection::BytesRejection},
     response::{Html, IntoResponse, Response},
 };
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,7 +19,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{HttpState, RequestId};
-use crate::error::{ErrorCode, INTERNAL_MESSAGE};
+use crate::{
+    auth::authenticate::authenticate,
+    error::{AppError, ErrorCode, INTERNAL_MESSAGE},
+};
 
 /// Content Security Policy of the GraphiQL page, which loads its scripts
 /// from unpkg.
@@ -77,6 +82,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 pub(super) async fn execute(
     State(state): State<HttpState>,
     Extension(request_id): Extension<RequestId>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -162,19 +168,45 @@ pub(super) async fn execute(
         );
     }
 
+    let client_ip = client_ip(
+        &headers,
+        connection.map(|Extension(ConnectInfo(address))| address.ip()),
+        state.app.config.trust_forwarded_for,
+    );
+    let deadline = limits.request_timeout();
+    let work = run_operations(&state, &headers, request_id, client_ip, requests);
+    match tokio::time::timeout(deadline, work).await {
+        Ok(response) => response,
+        Err(_) => timed_out(limits.request_timeout_secs),
+    }
+}
+
+/// Authenticates the caller and runs the operations in order.
+async fn run_operations(
+    state: &HttpState,
+    headers: &HeaderMap,
+    request_id: RequestId,
+    client_ip: Option<IpAddr>,
+    requests: Vec<async_graphql::Request>,
+) -> Response {
+    let context = match authenticate(
+        &state.app,
+        headers,
+        Some(request_id.as_str().to_owned()),
+        client_ip,
+    )
+    .await
+    {
+        Ok(context) => context,
+        Err(error) => return internal_failure(error),
+    };
     let single = requests.len() == 1;
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
         let operation = request.operation_name.clone();
         let started = Instant::now();
-        let request = request.data(request_id.clone());
-        let mut response =
-            match tokio::time::timeout(limits.request_timeout(), state.schema.execute(request))
-                .await
-            {
-                Ok(response) => response,
-                Err(_) => return timed_out(limits.request_timeout_secs),
-            };
+        let request = request.data(request_id.clone()).data(context.clone());
+        let mut response = state.schema.execute(request).await;
         response.errors.iter_mut().for_each(classify_error);
         state.app.metrics.record_operation(
             operation.as_deref(),
@@ -213,6 +245,45 @@ fn classify_error(error: &mut ServerError) {
         extensions.set("errorId", error_id.to_string());
         error.message = INTERNAL_MESSAGE.to_owned();
     }
+}
+
+/// The client's address: the peer, or behind a trusted proxy the last
+/// `X-Forwarded-For` entry (the one the proxy itself appended).
+fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
+    if trust_forwarded_for
+        && let Some(forwarded) = headers
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .and_then(|last| last.trim().parse().ok())
+    {
+        return Some(forwarded);
+    }
+    peer
+}
+
+/// A failure before execution (authentication's database lookup).
+fn internal_failure(error: AppError) -> Response {
+    let graphql_error = error.into_graphql_error();
+    let error_id = graphql_error
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("errorId"))
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        error_body(
+            ErrorCode::Internal,
+            INTERNAL_MESSAGE,
+            Some(("errorId", error_id.trim_matches('"').to_owned())),
+        ),
+    )
+        .into_response()
 }
 
 fn timed_out(seconds: u64) -> Response {
@@ -268,6 +339,21 @@ mod tests {
         );
         classify_error(&mut error);
         assert_eq!(code(&error), Some(GqlValue::from("QUERY_TOO_COMPLEX")));
+    }
+
+    #[test]
+    fn forwarded_for_is_used_only_when_trusted() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 198.51.100.7"),
+        );
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_eq!(client_ip(&headers, Some(peer), false), Some(peer));
+        assert_eq!(
+            client_ip(&headers, Some(peer), true),
+            Some("198.51.100.7".parse().unwrap())
+        );
     }
 
     #[test]

@@ -1,4 +1,9 @@
 //! One module per aggregate: transactions, loading, calling the domain
-//! rules, writing, and (with the identity issue) auditing.
+//! rules, writing, and auditing.
 
+pub mod api_clients;
+pub mod audit;
+pub mod listing;
 pub mod policy;
+pub mod sessions;
+pub mod users;

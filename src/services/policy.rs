@@ -1,17 +1,28 @@
-//! Reading the clinic policy.
+//! Reading and changing the clinic policy.
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, anyhow};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
 
 use crate::{
+    auth::actor::RequestContext,
     domain::{
+        audit::{AuditAction, EntityType},
         depth::{Depth, DepthRange},
-        policy::ClinicPolicy,
+        policy::{ClinicPolicy, PolicyChanges},
     },
     entities::{clinic_policy, depth_guideline},
-    error::AppResult,
+    error::{AppError, AppResult},
+    services::{
+        audit::{AuditEvent, AuditedWrite},
+        users::stale_version,
+    },
 };
 
 /// Id of the one policy row.
@@ -71,8 +82,91 @@ fn policy_from_rows(
             row.isotretinoin_washout_days,
             "isotretinoin_washout_days",
         )?,
+        session_lifetime_hours: days(row.session_lifetime_hours, "session_lifetime_hours")?,
         depth_ranges,
         version: row.version,
         updated_at: row.updated_at,
     })
+}
+
+/// Applies an admin's changes if the policy is still at `expected_version`.
+///
+/// # Errors
+/// `BAD_USER_INPUT` naming the field; `CONFLICT` when the version is stale.
+pub async fn update_policy(
+    db: &DatabaseConnection,
+    request: &RequestContext,
+    expected_version: i32,
+    changes: &PolicyChanges,
+) -> AppResult<ClinicPolicy> {
+    let mut write = AuditedWrite::begin(db, request, "updateClinicPolicy").await?;
+    let current = current_policy(&*write).await?;
+    let next = current
+        .with_changes(changes)
+        .map_err(|error| AppError::bad_input(error.field, error.message))?;
+    let updated = clinic_policy::Entity::update_many()
+        .col_expr(
+            clinic_policy::Column::TimeZone,
+            Expr::value(next.time_zone.name()),
+        )
+        .col_expr(
+            clinic_policy::Column::MinIntervalDays,
+            Expr::value(next.min_interval_days),
+        )
+        .col_expr(
+            clinic_policy::Column::RecommendedIntervalDays,
+            Expr::value(next.recommended_interval_days),
+        )
+        .col_expr(
+            clinic_policy::Column::PlannedSessions,
+            Expr::value(next.planned_sessions),
+        )
+        .col_expr(
+            clinic_policy::Column::ScreeningValidDays,
+            Expr::value(next.screening_valid_days),
+        )
+        .col_expr(
+            clinic_policy::Column::IsotretinoinWashoutDays,
+            Expr::value(next.isotretinoin_washout_days),
+        )
+        .col_expr(
+            clinic_policy::Column::SessionLifetimeHours,
+            Expr::value(next.session_lifetime_hours),
+        )
+        .col_expr(clinic_policy::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            clinic_policy::Column::Version,
+            Expr::col(clinic_policy::Column::Version).add(1),
+        )
+        .filter(clinic_policy::Column::Id.eq(POLICY_ROW_ID))
+        .filter(clinic_policy::Column::Version.eq(expected_version))
+        .exec(&*write)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(stale_version());
+    }
+    for (area, _, _) in &changes.depth_ranges {
+        if let Some(range) = next.depth_range(*area) {
+            let (min, max) = (range.min.micrometres(), range.max.micrometres());
+            depth_guideline::Entity::insert(depth_guideline::ActiveModel {
+                area: Set(*area),
+                min_depth_um: Set(i32::try_from(min).unwrap_or(i32::MAX)),
+                max_depth_um: Set(i32::try_from(max).unwrap_or(i32::MAX)),
+            })
+            .on_conflict(
+                OnConflict::column(depth_guideline::Column::Area)
+                    .update_columns([
+                        depth_guideline::Column::MinDepthUm,
+                        depth_guideline::Column::MaxDepthUm,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&*write)
+            .await?;
+        }
+    }
+    write.audit(AuditEvent::new(AuditAction::Update).entity(EntityType::ClinicPolicy, None));
+    let policy = current_policy(&*write).await?;
+    write.commit().await?;
+    Ok(policy)
 }

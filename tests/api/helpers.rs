@@ -4,11 +4,37 @@
 
 use std::{future::Future, net::SocketAddr, panic::AssertUnwindSafe};
 
-use dermagraph::{App, build_app, config::Config, serve};
+use chrono::NaiveDate;
+use dermagraph::{
+    App,
+    auth::actor::RequestContext,
+    build_app,
+    config::Config,
+    domain::staff::{License, LicenseKind, Role},
+    serve,
+    services::users::{NewUser, create_user},
+};
 use futures_util::FutureExt;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use uuid::Uuid;
+
+/// The token-signing secret of every test app, so tests can forge tokens.
+pub const TEST_JWT_SECRET: &str = "test-secret-of-at-least-32-bytes-0123456789";
+/// The password of every user the tests create.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+/// A staff account made for a test.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    /// User id.
+    pub id: Uuid,
+    /// Login email.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+}
 
 /// The database engine a test runs on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,7 +74,10 @@ pub struct TestApp {
     pub address: SocketAddr,
     /// A connection to the app's own database, for arranging and checking.
     pub db: DatabaseConnection,
+    /// The app's database URL, to connect again after the app stopped.
+    pub database_url: String,
     client: reqwest::Client,
+    state_audit: dermagraph::services::audit::AuditSink,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -120,9 +149,11 @@ impl TestApp {
         let database = FreshDatabase::create(&backend).await;
         let mut config = Config::development(database.url.clone());
         config.database.db_max_connections = 5;
+        config.jwt_secret = Some(TEST_JWT_SECRET.to_owned());
         configure(&mut config);
         let app: App = build_app(config).await.expect("app starts");
         let db = app.state.db.clone();
+        let state_audit = app.state.audit.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let (shutdown, stop) = oneshot::channel();
@@ -132,7 +163,9 @@ impl TestApp {
         let test_app = Self {
             address,
             db,
+            database_url: database.url.clone(),
             client: reqwest::Client::new(),
+            state_audit,
             shutdown: Some(shutdown),
             server: Some(server),
             _sqlite_dir: database.sqlite_dir,
@@ -166,6 +199,90 @@ impl TestApp {
             .json()
             .await
             .expect("JSON response")
+    }
+
+    /// Creates an active staff account with [`TEST_PASSWORD`] (providers get
+    /// a license valid for years).
+    pub async fn create_user(&self, role: Role) -> TestUser {
+        let unique = Uuid::now_v7().simple().to_string();
+        let email = format!(
+            "{}-{}@clinic.test",
+            role.as_str().to_lowercase(),
+            &unique[20..]
+        );
+        let display_name = format!("{} {}", role.as_str(), &unique[24..]);
+        let license = (role == Role::Provider).then(|| License {
+            number: format!("RN-{}", &unique[24..]),
+            kind: LicenseKind::Rn,
+            issuing_state: "NY".to_owned(),
+            expires_on: NaiveDate::from_ymd_opt(2035, 12, 31).expect("date"),
+        });
+        let user = create_user(
+            &self.db,
+            &RequestContext::system(),
+            "test",
+            NewUser {
+                email: email.clone(),
+                display_name: display_name.clone(),
+                role,
+                password: TEST_PASSWORD.to_owned(),
+                license,
+            },
+        )
+        .await
+        .expect("user created");
+        TestUser {
+            id: user.id,
+            email,
+            display_name,
+        }
+    }
+
+    /// Logs in and returns the `login` payload (or the errors).
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.gql(
+            "mutation($input: LoginInput!) { login(input: $input) {
+                accessToken refreshToken accessTokenExpiresAt user { id email role } } }",
+            json!({ "input": { "email": email, "password": password } }),
+            None,
+        )
+        .await
+    }
+
+    /// A new user of `role`, signed in: returns the user and an access token.
+    pub async fn sign_in(&self, role: Role) -> (TestUser, String) {
+        let user = self.create_user(role).await;
+        let response = self.login(&user.email, TEST_PASSWORD).await;
+        let token = response["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {response}"))
+            .to_owned();
+        (user, token)
+    }
+
+    /// A partner API key with the given scopes, created by a new admin.
+    pub async fn api_key(&self, scopes: &[&str]) -> (String, String) {
+        let (_, admin) = self.sign_in(Role::Admin).await;
+        let response = self
+            .gql(
+                "mutation($input: CreateApiClientInput!) { createApiClient(input: $input) { apiClient { id } secret } }",
+                json!({ "input": { "name": "Partner widget", "scopes": scopes } }),
+                Some(&admin),
+            )
+            .await;
+        let payload = &response["data"]["createApiClient"];
+        (
+            payload["apiClient"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{response}"))
+                .to_owned(),
+            payload["secret"].as_str().expect("secret").to_owned(),
+        )
+    }
+
+    /// Writes the queued read-audit rows now.
+    pub async fn flush_audit(&self) {
+        self.state_audit.flush().await;
     }
 
     /// Stops the server gracefully and checks it stopped cleanly.
@@ -218,6 +335,21 @@ where
             std::panic::resume_unwind(panic);
         }
     }
+}
+
+/// The `extensions.code` of every error, in order.
+pub fn error_codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|error| {
+            error["extensions"]["code"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
 }
 
 /// The `extensions.code` of the first error.

@@ -5,11 +5,16 @@
 
 mod helpers;
 
+mod access;
+mod audit;
+mod cli;
 mod errors;
 mod health;
 mod limits;
 mod migrations;
 mod policy;
 mod schema;
+mod sessions;
+mod staff;
 mod startup;
 mod transport;

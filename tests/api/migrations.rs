@@ -49,14 +49,20 @@ async fn migrations_go_up_down_and_up_again() {
             1,
             "the policy is seeded again"
         );
+        let (_, token) = app
+            .sign_in(dermagraph::domain::staff::Role::FrontDesk)
+            .await;
         let body = app
             .gql(
                 "{ clinicPolicy { minIntervalDays } }",
                 serde_json::json!({}),
-                None,
+                Some(&token),
             )
             .await;
-        assert_eq!(body["data"]["clinicPolicy"]["minIntervalDays"], 42);
+        assert_eq!(
+            body["data"]["clinicPolicy"]["minIntervalDays"], 42,
+            "{body}"
+        );
     })
     .await;
 }

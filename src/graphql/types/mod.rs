@@ -1,4 +1,6 @@
-//! GraphQL output and input types, built from domain values (never from
-//! entities directly).
+//! GraphQL output and input types, built from domain values and entity
+//! rows (entities themselves are never GraphQL types).
 
+pub mod audit;
+pub mod identity;
 pub mod policy;

@@ -1,9 +1,12 @@
 //! `ClinicPolicy` and `DepthGuideline`.
 
-use async_graphql::{Object, SimpleObject};
+use async_graphql::{InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::domain::{policy, treatment_area::TreatmentArea};
+use crate::domain::{
+    policy::{self, PolicyChanges},
+    treatment_area::TreatmentArea,
+};
 
 /// The clinic's protocol settings (the numbers DOMAIN.md marks *policy*).
 /// An admin may change them; every rule reads the values in force.
@@ -78,6 +81,12 @@ impl ClinicPolicy {
             .collect()
     }
 
+    /// Absolute lifetime of a login session, in hours, however often it is
+    /// refreshed.
+    async fn session_lifetime_hours(&self) -> u32 {
+        self.0.session_lifetime_hours
+    }
+
     /// Version of the policy, for optimistic locking on update.
     async fn version(&self) -> i32 {
         self.0.version
@@ -87,4 +96,71 @@ impl ClinicPolicy {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+}
+
+/// A guideline depth range to set for one area.
+#[derive(InputObject, Clone, Debug)]
+pub struct DepthGuidelineInput {
+    /// The treatment area.
+    pub area: TreatmentArea,
+    /// Shallowest guideline depth, in millimetres.
+    pub min_depth_mm: f64,
+    /// Deepest guideline depth, in millimetres.
+    pub max_depth_mm: f64,
+}
+
+/// Changes to the clinic policy; omitted fields keep their values.
+#[derive(InputObject, Clone, Debug)]
+pub struct UpdateClinicPolicyInput {
+    /// The `version` you last read; a stale one fails with CONFLICT.
+    pub expected_version: i32,
+    /// IANA time zone, e.g. `America/Chicago`.
+    pub time_zone: Option<String>,
+    /// Fewest days between two procedures of a patient (1-365).
+    pub min_interval_days: Option<i32>,
+    /// Recommended days between procedures (not below the minimum).
+    pub recommended_interval_days: Option<i32>,
+    /// Sessions a new treatment plan proposes (1-20).
+    pub planned_sessions: Option<i32>,
+    /// Days a screening stays valid (1-365).
+    pub screening_valid_days: Option<i32>,
+    /// Isotretinoin wash-out in days (0-730).
+    pub isotretinoin_washout_days: Option<i32>,
+    /// Absolute lifetime of a login session in hours (1-72).
+    pub session_lifetime_hours: Option<i32>,
+    /// New guideline depth ranges for some areas.
+    pub depth_guidelines: Option<Vec<DepthGuidelineInput>>,
+}
+
+impl From<UpdateClinicPolicyInput> for PolicyChanges {
+    fn from(input: UpdateClinicPolicyInput) -> Self {
+        Self {
+            time_zone: input.time_zone,
+            min_interval_days: input.min_interval_days,
+            recommended_interval_days: input.recommended_interval_days,
+            planned_sessions: input.planned_sessions,
+            screening_valid_days: input.screening_valid_days,
+            isotretinoin_washout_days: input.isotretinoin_washout_days,
+            session_lifetime_hours: input.session_lifetime_hours,
+            depth_ranges: input
+                .depth_guidelines
+                .unwrap_or_default()
+                .into_iter()
+                .map(|guideline| {
+                    (
+                        guideline.area,
+                        guideline.min_depth_mm,
+                        guideline.max_depth_mm,
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The changed policy.
+#[derive(SimpleObject)]
+pub struct UpdateClinicPolicyPayload {
+    /// The policy now in force.
+    pub clinic_policy: ClinicPolicy,
 }

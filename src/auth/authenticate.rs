@@ -1,0 +1,87 @@
+//! Turning the `Authorization` header into the request's actor.
+
+use std::net::IpAddr;
+
+use http::{HeaderMap, header};
+
+use crate::{
+    auth::{
+        actor::{Actor, CredentialProblem, RequestContext, StaffMember},
+        secrets::API_KEY_PREFIX,
+    },
+    error::AppResult,
+    services::{api_clients::authenticate_key, users},
+    state::AppState,
+};
+
+/// Resolves the caller. Missing credentials make an anonymous actor;
+/// refused ones too, with the problem noted so that operations needing a
+/// signed-in actor can say why (public operations such as `login` still work).
+///
+/// # Errors
+/// Database failures only.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    request_id: Option<String>,
+    client_ip: Option<IpAddr>,
+) -> AppResult<RequestContext> {
+    let (actor, credential_problem) = match bearer_token(headers) {
+        None => (Actor::Anonymous, None),
+        Some(Err(problem)) => (Actor::Anonymous, Some(problem)),
+        Some(Ok(token)) if token.starts_with(API_KEY_PREFIX) => {
+            match authenticate_key(&state.db, token).await? {
+                Some(partner) => (Actor::Partner(partner), None),
+                None => (Actor::Anonymous, Some(CredentialProblem::InvalidApiKey)),
+            }
+        }
+        Some(Ok(token)) => match staff_member(state, token).await? {
+            Some(staff) => (Actor::Staff(staff), None),
+            None => (
+                Actor::Anonymous,
+                Some(CredentialProblem::InvalidAccessToken),
+            ),
+        },
+    };
+    Ok(RequestContext {
+        actor,
+        credential_problem,
+        request_id,
+        client_ip,
+    })
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<Result<&str, CredentialProblem>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|token| !token.is_empty());
+    Some(token.ok_or(CredentialProblem::MalformedHeader))
+}
+
+/// The staff member of a valid access token whose account is active and
+/// whose token version is current (deactivation and password changes bump
+/// it, revoking every outstanding token at once).
+async fn staff_member(state: &AppState, token: &str) -> AppResult<Option<StaffMember>> {
+    let Ok(claims) = state.keys.verify(token) else {
+        return Ok(None);
+    };
+    let user = match users::find_user(&state.db, claims.sub).await {
+        Ok(user) => user,
+        Err(crate::error::AppError::NotFound { .. }) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    Ok(
+        (user.active && user.token_version == claims.ver).then_some(StaffMember {
+            id: user.id,
+            role: user.role,
+        }),
+    )
+}

@@ -1,0 +1,106 @@
+//! The vocabulary of the audit trail (R-AUDIT). Rows name who did what to
+//! which record; they never hold personal or clinical values.
+
+use async_graphql::Enum;
+use sea_orm::{DeriveActiveEnum, EnumIter, sea_query::StringLen};
+
+/// Who acted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum, DeriveActiveEnum, EnumIter)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ActorKind {
+    /// A staff member with an access token.
+    #[sea_orm(string_value = "USER")]
+    User,
+    /// A partner integration with an API key.
+    #[sea_orm(string_value = "API_CLIENT")]
+    ApiClient,
+    /// Nobody signed in (public operations, failed logins).
+    #[sea_orm(string_value = "ANONYMOUS")]
+    Anonymous,
+    /// The server itself (CLI, background jobs).
+    #[sea_orm(string_value = "SYSTEM")]
+    System,
+}
+
+/// What was done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum, DeriveActiveEnum, EnumIter)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum AuditAction {
+    /// A record was read.
+    #[sea_orm(string_value = "READ")]
+    Read,
+    /// A record was created.
+    #[sea_orm(string_value = "CREATE")]
+    Create,
+    /// A record was changed.
+    #[sea_orm(string_value = "UPDATE")]
+    Update,
+    /// A record was deactivated, archived or revoked (never hard-deleted).
+    #[sea_orm(string_value = "DELETE")]
+    Delete,
+    /// A successful login.
+    #[sea_orm(string_value = "LOGIN")]
+    Login,
+    /// A refused login (wrong password, unknown email, locked, inactive).
+    #[sea_orm(string_value = "LOGIN_FAILED")]
+    LoginFailed,
+    /// A session ended by the user.
+    #[sea_orm(string_value = "LOGOUT")]
+    Logout,
+    /// A refresh token was exchanged for a new session token pair.
+    #[sea_orm(string_value = "SESSION_REFRESHED")]
+    SessionRefreshed,
+    /// An already rotated refresh token was presented: its whole family
+    /// was revoked (possible token theft).
+    #[sea_orm(string_value = "REFRESH_TOKEN_REUSED")]
+    RefreshTokenReused,
+    /// A password was changed.
+    #[sea_orm(string_value = "PASSWORD_CHANGED")]
+    PasswordChanged,
+    /// An operation or field was refused for lack of rights.
+    #[sea_orm(string_value = "ACCESS_DENIED")]
+    AccessDenied,
+    /// Data left the system in bulk (exports, recall lists).
+    #[sea_orm(string_value = "EXPORT")]
+    Export,
+}
+
+/// How the attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum, DeriveActiveEnum, EnumIter)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AuditOutcome {
+    /// It was done.
+    #[sea_orm(string_value = "SUCCESS")]
+    Success,
+    /// It was refused (rights, throttling, credentials).
+    #[sea_orm(string_value = "DENIED")]
+    Denied,
+}
+
+/// The kinds of record audit rows point at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntityType {
+    /// A staff account.
+    User,
+    /// A partner integration.
+    ApiClient,
+    /// A login session (refresh-token family).
+    Session,
+    /// The clinic policy.
+    ClinicPolicy,
+    /// The audit log itself.
+    AuditLog,
+}
+
+impl EntityType {
+    /// The name stored in `audit_events.entity_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::ApiClient => "ApiClient",
+            Self::Session => "Session",
+            Self::ClinicPolicy => "ClinicPolicy",
+            Self::AuditLog => "AuditLog",
+        }
+    }
+}

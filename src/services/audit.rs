@@ -1,0 +1,325 @@
+//! Recording the audit trail (R-AUDIT).
+//!
+//! Writes are audited inside their own transaction through [`AuditedWrite`],
+//! which refuses to commit a change that recorded no audit event, so a new
+//! mutation cannot forget it. Reads and refusals go through [`AuditSink`]: a
+//! bounded channel drained by one task that bulk-inserts at least every
+//! flush interval and on shutdown.
+
+use std::{ops::Deref, time::Duration};
+
+use anyhow::anyhow;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait, prelude::Uuid,
+};
+use tokio::{
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+};
+
+use crate::{
+    auth::actor::RequestContext,
+    domain::{
+        audit::{ActorKind, AuditAction, AuditOutcome, EntityType},
+        staff::Role,
+    },
+    entities::audit_events,
+    error::AppResult,
+    graphql::pagination::{Page, PageRequest},
+    services::listing::newest_first,
+};
+
+/// Audit rows waiting in memory at most; senders wait (never drop) beyond.
+const CHANNEL_CAPACITY: usize = 10_000;
+/// Rows per INSERT statement (well under SQLite's bound-parameter limit).
+const ROWS_PER_INSERT: usize = 500;
+
+/// What happened, to which record; the actor and request come from the
+/// [`RequestContext`].
+#[derive(Clone, Copy, Debug)]
+pub struct AuditEvent {
+    action: AuditAction,
+    acting_user: Option<(Uuid, Role)>,
+    entity: Option<(EntityType, Option<Uuid>)>,
+    patient_id: Option<Uuid>,
+    outcome: AuditOutcome,
+}
+
+impl AuditEvent {
+    /// A successful `action`.
+    pub fn new(action: AuditAction) -> Self {
+        Self {
+            action,
+            acting_user: None,
+            entity: None,
+            patient_id: None,
+            outcome: AuditOutcome::Success,
+        }
+    }
+
+    /// Names the user who acted when the request had no signed-in actor
+    /// yet (a successful login).
+    pub fn by_user(mut self, id: Uuid, role: Role) -> Self {
+        self.acting_user = Some((id, role));
+        self
+    }
+
+    /// The record acted on.
+    pub fn entity(mut self, entity_type: EntityType, id: Option<Uuid>) -> Self {
+        self.entity = Some((entity_type, id));
+        self
+    }
+
+    /// The patient whose data was touched.
+    pub fn patient(mut self, patient_id: Uuid) -> Self {
+        self.patient_id = Some(patient_id);
+        self
+    }
+
+    /// How it ended.
+    pub fn outcome(mut self, outcome: AuditOutcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    fn into_row(self, request: &RequestContext, operation: &str) -> audit_events::ActiveModel {
+        audit_events::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            occurred_at: Set(Utc::now()),
+            actor_kind: Set(self
+                .acting_user
+                .map_or_else(|| request.actor.kind(), |_| ActorKind::User)),
+            actor_id: Set(self
+                .acting_user
+                .map(|(id, _)| id)
+                .or_else(|| request.actor.id())),
+            actor_role: Set(self
+                .acting_user
+                .map(|(_, role)| role)
+                .or_else(|| request.actor.role())
+                .map(|role| role.as_str().to_owned())),
+            action: Set(self.action),
+            entity_type: Set(self.entity.map(|(kind, _)| kind.as_str().to_owned())),
+            entity_id: Set(self.entity.and_then(|(_, id)| id)),
+            patient_id: Set(self.patient_id),
+            operation: Set(Some(operation.chars().take(128).collect())),
+            request_id: Set(request.request_id.clone()),
+            client_ip: Set(request.client_ip.map(|ip| ip.to_string())),
+            outcome: Set(self.outcome),
+        }
+    }
+}
+
+/// A write transaction that must record at least one audit event, written
+/// in the same transaction as the change.
+pub struct AuditedWrite<'r> {
+    txn: DatabaseTransaction,
+    request: &'r RequestContext,
+    operation: &'static str,
+    events: Vec<audit_events::ActiveModel>,
+}
+
+impl<'r> AuditedWrite<'r> {
+    /// Starts a write transaction for `operation` (the GraphQL field or CLI
+    /// command). On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so concurrent writers queue on the busy timeout instead
+    /// of failing when a read lock cannot be upgraded.
+    ///
+    /// # Errors
+    /// `INTERNAL` when the transaction cannot start.
+    pub async fn begin(
+        db: &DatabaseConnection,
+        request: &'r RequestContext,
+        operation: &'static str,
+    ) -> AppResult<Self> {
+        let txn = db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await?;
+        Ok(Self {
+            txn,
+            request,
+            operation,
+            events: Vec::new(),
+        })
+    }
+
+    /// Records an audit event of this write.
+    pub fn audit(&mut self, event: AuditEvent) {
+        self.events
+            .push(event.into_row(self.request, self.operation));
+    }
+
+    /// The request this write belongs to.
+    pub fn request(&self) -> &RequestContext {
+        self.request
+    }
+
+    /// Writes the audit rows and commits.
+    ///
+    /// # Errors
+    /// `INTERNAL` when no audit event was recorded (a bug) or the database
+    /// fails; nothing is committed then.
+    pub async fn commit(self) -> AppResult<()> {
+        if self.events.is_empty() {
+            return Err(anyhow!("write `{}` recorded no audit event", self.operation).into());
+        }
+        audit_events::Entity::insert_many(self.events)
+            .exec(&self.txn)
+            .await?;
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+impl Deref for AuditedWrite<'_> {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+enum Command {
+    Record(Box<audit_events::ActiveModel>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The batched audit writer for reads and refusals.
+#[derive(Clone)]
+pub struct AuditSink {
+    sender: mpsc::Sender<Command>,
+}
+
+impl AuditSink {
+    /// Starts the writer task.
+    pub fn start(db: DatabaseConnection, flush_every: Duration) -> (Self, JoinHandle<()>) {
+        let (sender, receiver) = mpsc::channel(CHANNEL_CAPACITY);
+        let task = tokio::spawn(run_writer(db, receiver, flush_every));
+        (Self { sender }, task)
+    }
+
+    /// Queues an audit row; waits when the queue is full rather than drop it.
+    pub async fn record(&self, request: &RequestContext, operation: &str, event: AuditEvent) {
+        let row = Box::new(event.into_row(request, operation));
+        if self.sender.send(Command::Record(row)).await.is_err() {
+            tracing::error!(
+                operation,
+                "audit writer stopped; an audit row was not recorded"
+            );
+        }
+    }
+
+    /// Writes everything queued so far and waits until it is stored.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.sender.send(Command::Flush(done)).await.is_ok() {
+            written.await.ok();
+        }
+    }
+}
+
+async fn run_writer(
+    db: DatabaseConnection,
+    mut receiver: mpsc::Receiver<Command>,
+    flush_every: Duration,
+) {
+    let mut pending: Vec<audit_events::ActiveModel> = Vec::new();
+    let mut ticker = tokio::time::interval(flush_every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            command = receiver.recv() => match command {
+                Some(Command::Record(row)) => {
+                    pending.push(*row);
+                    if pending.len() >= ROWS_PER_INSERT {
+                        write(&db, &mut pending).await;
+                    }
+                }
+                Some(Command::Flush(done)) => {
+                    write(&db, &mut pending).await;
+                    done.send(()).ok();
+                }
+                None => {
+                    write(&db, &mut pending).await;
+                    return;
+                }
+            },
+            _ = ticker.tick() => write(&db, &mut pending).await,
+        }
+    }
+}
+
+/// Inserts pending rows; on failure keeps them for the next attempt.
+async fn write(db: &DatabaseConnection, pending: &mut Vec<audit_events::ActiveModel>) {
+    while !pending.is_empty() {
+        let batch: Vec<_> = pending.iter().take(ROWS_PER_INSERT).cloned().collect();
+        let count = batch.len();
+        match audit_events::Entity::insert_many(batch).exec(db).await {
+            Ok(_) => {
+                pending.drain(..count);
+            }
+            Err(error) => {
+                tracing::error!(%error, pending = pending.len(), "audit rows not written yet; will retry");
+                return;
+            }
+        }
+    }
+}
+
+/// Filters of the audit trail.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Only this user or API client.
+    pub actor_id: Option<Uuid>,
+    /// Only this patient.
+    pub patient_id: Option<Uuid>,
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// At or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Name of the audit trail's ordering (newest first), in its cursors.
+pub const AUDIT_NEWEST_FIRST: &str = "audit_newest_first";
+
+/// One page of the audit trail, newest first, and the total matching.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for a cursor of another list; database failures.
+pub async fn list_audit_events(
+    db: &DatabaseConnection,
+    filter: &AuditFilter,
+    page: &PageRequest,
+) -> AppResult<(Page<audit_events::Model>, i64)> {
+    let mut query = audit_events::Entity::find();
+    if let Some(actor_id) = filter.actor_id {
+        query = query.filter(audit_events::Column::ActorId.eq(actor_id));
+    }
+    if let Some(patient_id) = filter.patient_id {
+        query = query.filter(audit_events::Column::PatientId.eq(patient_id));
+    }
+    if let Some(action) = filter.action {
+        query = query.filter(audit_events::Column::Action.eq(action));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_events::Column::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_events::Column::OccurredAt.lt(to));
+    }
+    newest_first(
+        db,
+        query,
+        audit_events::Column::Id,
+        AUDIT_NEWEST_FIRST,
+        page,
+    )
+    .await
+}

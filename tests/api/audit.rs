@@ -1,0 +1,223 @@
+//! R-AUDIT: every write, read and refusal leaves an audit row with no
+//! personal data in it; the trail is append-only and survives shutdown.
+
+use dermagraph::domain::staff::Role;
+use migration::sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::{TEST_PASSWORD, TestApp, error_code, for_each_backend, for_each_backend_with};
+
+const EVENTS: &str = "query($filter: AuditEventFilter) { auditEvents(first: 100, filter: $filter) {
+    totalCount edges { node { actorKind actorId actorRole action entityType entityId patientId operation requestId clientIp outcome } } } }";
+
+async fn events(app: &TestApp, admin: &str, filter: Value) -> Vec<Value> {
+    app.flush_audit().await;
+    let response = app
+        .gql(EVENTS, json!({ "filter": filter }), Some(admin))
+        .await;
+    response["data"]["auditEvents"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"))
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn writes_are_audited_with_actor_and_request_id() {
+    for_each_backend(|app| async move {
+        let (admin_user, admin) = app.sign_in(Role::Admin).await;
+        let response = app
+            .client()
+            .post(app.url("/graphql"))
+            .bearer_auth(&admin)
+            .header("x-request-id", "req-create-42")
+            .json(&json!({ "query": "mutation { createUser(input: { email: \"aud@clinic.test\", displayName: \"Audrey\", role: FRONT_DESK, password: \"a long enough password\" }) { user { id } } }" }))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        let created = body["data"]["createUser"]["user"]["id"].as_str().unwrap().to_owned();
+        let rows = events(&app, &admin, json!({ "action": "CREATE", "actorId": admin_user.id.to_string() })).await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        let row = &rows[0];
+        assert_eq!(row["entityType"], "User");
+        assert_eq!(row["entityId"], created.as_str());
+        assert_eq!(row["actorKind"], "USER");
+        assert_eq!(row["actorRole"], "ADMIN");
+        assert_eq!(row["operation"], "createUser");
+        assert_eq!(row["requestId"], "req-create-42");
+        assert_eq!(row["clientIp"], "127.0.0.1");
+        assert_eq!(row["outcome"], "SUCCESS");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn logins_and_failed_logins_are_audited() {
+    for_each_backend(|app| async move {
+        let (admin_user, admin) = app.sign_in(Role::Admin).await;
+        let user = app.create_user(Role::Provider).await;
+        app.login(&user.email, "wrong wrong wrong").await;
+        let failed = events(&app, &admin, json!({ "action": "LOGIN_FAILED" })).await;
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0]["actorKind"], "ANONYMOUS");
+        assert_eq!(
+            failed[0]["entityId"],
+            user.id.to_string(),
+            "the targeted account is named"
+        );
+        assert_eq!(failed[0]["outcome"], "DENIED");
+        let logins = events(&app, &admin, json!({ "action": "LOGIN" })).await;
+        assert_eq!(logins.len(), 1);
+        assert_eq!(logins[0]["actorId"], admin_user.id.to_string());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reads_are_audited_through_the_batched_writer() {
+    for_each_backend(|app| async move {
+        let (_, admin) = app.sign_in(Role::Admin).await;
+        let colleague = app.create_user(Role::Provider).await;
+        app.gql(
+            "{ users(first: 10) { totalCount } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+        let reads = events(&app, &admin, json!({ "action": "READ" })).await;
+        assert_eq!(reads.len(), 2, "one READ per account returned: {reads:?}");
+        assert!(
+            reads
+                .iter()
+                .any(|row| row["entityId"] == colleague.id.to_string())
+        );
+        assert!(reads.iter().all(|row| row["operation"] == "users"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn refusals_are_audited() {
+    for_each_backend(|app| async move {
+        let (front_desk, token) = app.sign_in(Role::FrontDesk).await;
+        let response = app
+            .gql("{ auditEvents { totalCount } }", json!({}), Some(&token))
+            .await;
+        assert_eq!(error_code(&response), "FORBIDDEN");
+        let (_, admin) = app.sign_in(Role::Admin).await;
+        let denied = events(&app, &admin, json!({ "action": "ACCESS_DENIED" })).await;
+        assert_eq!(denied.len(), 1, "{denied:?}");
+        assert_eq!(denied[0]["actorId"], front_desk.id.to_string());
+        assert_eq!(denied[0]["actorRole"], "FRONT_DESK");
+        assert_eq!(denied[0]["operation"], "auditEvents");
+        assert_eq!(denied[0]["outcome"], "DENIED");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_rows_hold_no_personal_data() {
+    for_each_backend(|app| async move {
+        let (admin_user, admin) = app.sign_in(Role::Admin).await;
+        let user = app.create_user(Role::FrontDesk).await;
+        app.login(&user.email, TEST_PASSWORD).await;
+        app.login(&user.email, "a wrong password").await;
+        app.gql("{ users { totalCount } }", json!({}), Some(&admin))
+            .await;
+        app.flush_audit().await;
+        let backend = app.db.get_database_backend();
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT * FROM audit_events",
+            ))
+            .await
+            .unwrap();
+        assert!(rows.len() >= 5, "{}", rows.len());
+        let dump = format!("{rows:?}").to_lowercase();
+        for secret in [
+            user.email.as_str(),
+            admin_user.email.as_str(),
+            &user.display_name.to_lowercase(),
+            TEST_PASSWORD,
+            "a wrong password",
+        ] {
+            assert!(!dump.contains(secret), "audit rows contain {secret:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_audit_table_refuses_update_and_delete() {
+    for_each_backend(|app| async move {
+        app.sign_in(Role::Admin).await;
+        for statement in [
+            "UPDATE audit_events SET outcome = 'DENIED'",
+            "DELETE FROM audit_events",
+        ] {
+            let error = app.db.execute_unprepared(statement).await.err();
+            let message = format!("{error:?}");
+            assert!(
+                message.contains("append-only"),
+                "{statement} must fail: {message}"
+            );
+        }
+        let backend = app.db.get_database_backend();
+        let count = app
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COUNT(*) AS n FROM audit_events",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert!(count >= 2, "rows survive");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn queued_read_audits_are_written_on_shutdown() {
+    for_each_backend_with(
+        // Only the shutdown flush can write them within this test.
+        |config| config.audit_flush_ms = 600_000,
+        |mut app| async move {
+            let (_, admin) = app.sign_in(Role::Admin).await;
+            for _ in 0..3 {
+                app.create_user(Role::FrontDesk).await;
+            }
+            app.gql(
+                "{ users(first: 10) { totalCount } }",
+                json!({}),
+                Some(&admin),
+            )
+            .await;
+            app.stop().await;
+            let db = Database::connect(app.database_url.as_str()).await.unwrap();
+            let backend = db.get_database_backend();
+            let reads = db
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'READ'",
+                ))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get::<i64>("", "n")
+                .unwrap();
+            assert_eq!(
+                reads, 4,
+                "every read audit queued before shutdown is stored"
+            );
+            db.close().await.unwrap();
+        },
+    )
+    .await;
+}

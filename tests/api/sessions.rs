@@ -1,0 +1,335 @@
+//! Signing in: login, throttling, refresh rotation and theft detection,
+//! logout, revocation by deactivation and password change, forged tokens.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::Utc;
+use dermagraph::domain::staff::Role;
+use jsonwebtoken::{EncodingKey, Header, encode};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    TEST_JWT_SECRET, TEST_PASSWORD, TestApp, error_code, error_codes, for_each_backend,
+};
+
+const ME: &str = "{ me { ... on User { id email role } } }";
+
+async fn refresh(app: &TestApp, refresh_token: &str) -> Value {
+    app.gql(
+        "mutation($input: RefreshSessionInput!) { refreshSession(input: $input) { accessToken refreshToken user { id } } }",
+        json!({ "input": { "refreshToken": refresh_token } }),
+        None,
+    )
+    .await
+}
+
+fn session_tokens(payload: &Value) -> (String, String) {
+    (
+        payload["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{payload}"))
+            .to_owned(),
+        payload["refreshToken"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn login_succeeds_and_the_token_identifies_the_user() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::Provider).await;
+        let response = app.login(&user.email.to_uppercase(), TEST_PASSWORD).await;
+        let login = &response["data"]["login"];
+        assert_eq!(login["user"]["email"], user.email.as_str(), "{response}");
+        assert!(login["refreshToken"].as_str().unwrap().starts_with("dgr_"));
+        let expires =
+            chrono::DateTime::parse_from_rfc3339(login["accessTokenExpiresAt"].as_str().unwrap())
+                .unwrap();
+        let minutes = (expires.with_timezone(&Utc) - Utc::now()).num_minutes();
+        assert!(
+            (14..=15).contains(&minutes),
+            "access tokens live 15 minutes, got {minutes}"
+        );
+        let me = app.gql(ME, json!({}), login["accessToken"].as_str()).await;
+        assert_eq!(me["data"]["me"]["id"], user.id.to_string());
+        assert_eq!(me["data"]["me"]["role"], "PROVIDER");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_give_the_same_error() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::FrontDesk).await;
+        let wrong_password = app.login(&user.email, "not the right password").await;
+        let unknown_email = app.login("nobody@clinic.test", TEST_PASSWORD).await;
+        assert_eq!(error_code(&wrong_password), "UNAUTHENTICATED");
+        assert_eq!(
+            wrong_password["errors"][0]["message"],
+            unknown_email["errors"][0]["message"]
+        );
+        assert_eq!(
+            wrong_password["errors"][0]["extensions"],
+            unknown_email["errors"][0]["extensions"]
+        );
+        assert!(wrong_password["data"].is_null());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_retry_after() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::FrontDesk).await;
+        for attempt in 1..=6 {
+            let response = app.login(&user.email, "wrong password here").await;
+            assert_eq!(
+                error_code(&response),
+                "UNAUTHENTICATED",
+                "attempt {attempt}"
+            );
+        }
+        // The 6th failure locked the account: even the right password waits.
+        let response = app.login(&user.email, TEST_PASSWORD).await;
+        assert_eq!(error_code(&response), "RATE_LIMITED", "{response}");
+        let retry = response["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap();
+        assert!((1..=30).contains(&retry), "{retry}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn aliased_logins_in_one_request_are_each_counted() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::FrontDesk).await;
+        let attempts: String = (0..10)
+            .map(|n| format!("a{n}: login(input: {{ email: $email, password: \"guess number {n}\" }}) {{ accessToken }}\n"))
+            .collect();
+        let query = format!("mutation($email: String!) {{ {attempts} }}");
+        let response = app.gql(&query, json!({ "email": user.email }), None).await;
+        let codes = error_codes(&response);
+        assert_eq!(codes.len(), 10, "{response}");
+        assert_eq!(&codes[..6], &["UNAUTHENTICATED"; 6]);
+        assert_eq!(&codes[6..], &["RATE_LIMITED"; 4], "{response}");
+        let after = app.login(&user.email, TEST_PASSWORD).await;
+        assert_eq!(error_code(&after), "RATE_LIMITED");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn many_failures_from_one_ip_lock_that_ip() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::Admin).await;
+        // Different (unknown) accounts, same client address.
+        for batch in 0..3 {
+            let attempts: String = (0..7)
+                .map(|n| format!("a{n}: login(input: {{ email: \"probe{batch}-{n}@clinic.test\", password: \"guess {n}\" }}) {{ accessToken }}\n"))
+                .collect();
+            app.gql(&format!("mutation {{ {attempts} }}"), json!({}), None).await;
+        }
+        let response = app.login(&user.email, TEST_PASSWORD).await;
+        assert_eq!(error_code(&response), "RATE_LIMITED", "21 failures lock the IP: {response}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn refresh_rotates_the_refresh_token() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::Provider).await;
+        let login = app.login(&user.email, TEST_PASSWORD).await;
+        let (_, first) = session_tokens(&login["data"]["login"]);
+        let response = refresh(&app, &first).await;
+        let (access, second) = session_tokens(&response["data"]["refreshSession"]);
+        assert_ne!(first, second);
+        let me = app.gql(ME, json!({}), Some(&access)).await;
+        assert_eq!(me["data"]["me"]["id"], user.id.to_string());
+        let third = refresh(&app, &second).await;
+        assert!(
+            third["data"]["refreshSession"]["refreshToken"].is_string(),
+            "{third}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::Provider).await;
+        let login = app.login(&user.email, TEST_PASSWORD).await;
+        let (_, stolen) = session_tokens(&login["data"]["login"]);
+        let legit = refresh(&app, &stolen).await;
+        let (_, current) = session_tokens(&legit["data"]["refreshSession"]);
+
+        let replay = refresh(&app, &stolen).await;
+        assert_eq!(error_code(&replay), "UNAUTHENTICATED");
+        let after_theft = refresh(&app, &current).await;
+        assert_eq!(
+            error_code(&after_theft),
+            "UNAUTHENTICATED",
+            "the family is revoked: {after_theft}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::FrontDesk).await;
+        let login = app.login(&user.email, TEST_PASSWORD).await;
+        let (access, refresh_token) = session_tokens(&login["data"]["login"]);
+        let response = app
+            .gql(
+                "mutation($input: LogoutInput!) { logout(input: $input) { loggedOut } }",
+                json!({ "input": { "refreshToken": refresh_token } }),
+                Some(&access),
+            )
+            .await;
+        assert_eq!(response["data"]["logout"]["loggedOut"], true, "{response}");
+        assert_eq!(
+            error_code(&refresh(&app, &refresh_token).await),
+            "UNAUTHENTICATED"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deactivation_revokes_live_access_tokens_at_once() {
+    for_each_backend(|app| async move {
+        let (_, admin) = app.sign_in(Role::Admin).await;
+        let user = app.create_user(Role::FrontDesk).await;
+        let login = app.login(&user.email, TEST_PASSWORD).await;
+        let (access, refresh_token) = session_tokens(&login["data"]["login"]);
+        assert!(app.gql(ME, json!({}), Some(&access)).await["data"]["me"].is_object());
+
+        let response = app
+            .gql(
+                "mutation($input: DeactivateUserInput!) { deactivateUser(input: $input) { user { active } } }",
+                json!({ "input": { "id": user.id.to_string() } }),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(response["data"]["deactivateUser"]["user"]["active"], false, "{response}");
+
+        assert_eq!(error_code(&app.gql(ME, json!({}), Some(&access)).await), "UNAUTHENTICATED");
+        assert_eq!(error_code(&refresh(&app, &refresh_token).await), "UNAUTHENTICATED");
+        assert_eq!(error_code(&app.login(&user.email, TEST_PASSWORD).await), "UNAUTHENTICATED");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn password_change_revokes_other_sessions_and_keeps_this_one() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::Provider).await;
+        let other_device = app.login(&user.email, TEST_PASSWORD).await;
+        let (other_access, other_refresh) = session_tokens(&other_device["data"]["login"]);
+        let this_device = app.login(&user.email, TEST_PASSWORD).await;
+        let (access, _) = session_tokens(&this_device["data"]["login"]);
+
+        let change = "mutation($input: ChangePasswordInput!) { changePassword(input: $input) { session { accessToken } } }";
+        let wrong = app
+            .gql(change, json!({ "input": { "currentPassword": "not it at all", "newPassword": "a brand new passphrase" } }), Some(&access))
+            .await;
+        assert_eq!(error_code(&wrong), "BAD_USER_INPUT");
+        assert_eq!(wrong["errors"][0]["extensions"]["field"], "currentPassword");
+        let short = app
+            .gql(change, json!({ "input": { "currentPassword": TEST_PASSWORD, "newPassword": "short" } }), Some(&access))
+            .await;
+        assert_eq!(short["errors"][0]["extensions"]["field"], "newPassword");
+
+        let response = app
+            .gql(change, json!({ "input": { "currentPassword": TEST_PASSWORD, "newPassword": "a brand new passphrase" } }), Some(&access))
+            .await;
+        let new_access = response["data"]["changePassword"]["session"]["accessToken"].as_str().unwrap_or_else(|| panic!("{response}"));
+        assert!(app.gql(ME, json!({}), Some(new_access)).await["data"]["me"].is_object());
+        assert_eq!(error_code(&app.gql(ME, json!({}), Some(&access)).await), "UNAUTHENTICATED");
+        assert_eq!(error_code(&app.gql(ME, json!({}), Some(&other_access)).await), "UNAUTHENTICATED");
+        assert_eq!(error_code(&refresh(&app, &other_refresh).await), "UNAUTHENTICATED");
+        assert_eq!(error_code(&app.login(&user.email, TEST_PASSWORD).await), "UNAUTHENTICATED");
+        assert!(app.login(&user.email, "a brand new passphrase").await["data"]["login"].is_object());
+    })
+    .await;
+}
+
+fn claims(sub: &str, aud: &str, exp_offset: i64) -> Value {
+    let now = Utc::now().timestamp();
+    json!({
+        "iss": "dermagraph", "aud": aud, "sub": sub, "exp": now + exp_offset,
+        "nbf": now - 10, "iat": now - 10, "jti": uuid::Uuid::now_v7(), "ver": 0
+    })
+}
+
+#[tokio::test]
+async fn forged_and_expired_tokens_are_refused() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::Admin).await;
+        let sub = user.id.to_string();
+        let sign = |claims: &Value, secret: &[u8]| {
+            encode(
+                &Header::default(),
+                claims,
+                &EncodingKey::from_secret(secret),
+            )
+            .unwrap()
+        };
+        let genuine = sign(
+            &claims(&sub, "dermagraph-api", 600),
+            TEST_JWT_SECRET.as_bytes(),
+        );
+        assert!(
+            app.gql(ME, json!({}), Some(&genuine)).await["data"]["me"].is_object(),
+            "control: a well-formed token works"
+        );
+
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims(&sub, "dermagraph-api", 600).to_string());
+        let forged = [
+            ("alg none", format!("{header}.{payload}.")),
+            (
+                "other key",
+                sign(
+                    &claims(&sub, "dermagraph-api", 600),
+                    b"some-other-secret-of-32-bytes-or-more",
+                ),
+            ),
+            (
+                "wrong audience",
+                sign(
+                    &claims(&sub, "another-api", 600),
+                    TEST_JWT_SECRET.as_bytes(),
+                ),
+            ),
+            (
+                "expired",
+                sign(
+                    &claims(&sub, "dermagraph-api", -600),
+                    TEST_JWT_SECRET.as_bytes(),
+                ),
+            ),
+            (
+                "HS512",
+                encode(
+                    &Header::new(jsonwebtoken::Algorithm::HS512),
+                    &claims(&sub, "dermagraph-api", 600),
+                    &EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
+                )
+                .unwrap(),
+            ),
+            ("garbage", "not.a.token".to_owned()),
+        ];
+        for (what, token) in forged {
+            let response = app.gql(ME, json!({}), Some(&token)).await;
+            assert_eq!(
+                error_code(&response),
+                "UNAUTHENTICATED",
+                "{what}: {response}"
+            );
+        }
+    })
+    .await;
+}
