@@ -41,8 +41,10 @@ pub struct App {
 /// An unsafe setting, an unreachable database or a failing migration.
 pub async fn build_app(config: Config) -> anyhow::Result<App> {
     config.validate()?;
-    let db = db::connect(&config.database).await?;
+    let metrics = Arc::new(Metrics::install()?);
+    let mut db = db::connect(&config.database).await?;
     db::migrate(&db).await?;
+    metrics.instrument(&mut db);
     let keys = TokenKeys::for_config(&config)?;
     let (audit, _writer) = AuditSink::start(
         db.clone(),
@@ -53,7 +55,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         keys: Arc::new(keys),
         audit,
         config: Arc::new(config),
-        metrics: Arc::new(Metrics::install()?),
+        metrics,
     };
     Ok(App {
         router: http::router(state.clone()),

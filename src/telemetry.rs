@@ -2,7 +2,10 @@
 
 use std::{
     collections::HashSet,
-    sync::{Mutex, OnceLock},
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -46,6 +49,7 @@ const LATENCY_BUCKETS: [f64; 12] = [
 pub struct Metrics {
     handle: PrometheusHandle,
     operation_labels: Mutex<HashSet<String>>,
+    statements: Arc<AtomicU64>,
 }
 
 static PROMETHEUS: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
@@ -69,7 +73,27 @@ impl Metrics {
         Ok(Self {
             handle,
             operation_labels: Mutex::new(HashSet::new()),
+            statements: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Counts every SQL statement the connection runs (`db_statements_total`,
+    /// `db_statement_duration_seconds`), and keeps this app's own total for
+    /// [`Metrics::statements_executed`].
+    pub fn instrument(&self, db: &mut DatabaseConnection) {
+        let statements = Arc::clone(&self.statements);
+        db.set_metric_callback(move |info| {
+            statements.fetch_add(1, Ordering::Relaxed);
+            let outcome = if info.failed { "error" } else { "ok" };
+            metrics::counter!("db_statements_total", "outcome" => outcome).increment(1);
+            metrics::histogram!("db_statement_duration_seconds").record(info.elapsed.as_secs_f64());
+        });
+    }
+
+    /// SQL statements this app has run so far (for tests and benchmarks
+    /// that check the statement count of a query).
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Records one GraphQL operation: its name, whether it had errors, and

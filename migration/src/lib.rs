@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_clinic_policy;
 mod m20261124_000002_create_identity_and_audit;
+mod m20261124_000003_create_patients;
 
 /// Every migration of the application, in the order they apply.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_clinic_policy::Migration),
             Box::new(m20261124_000002_create_identity_and_audit::Migration),
+            Box::new(m20261124_000003_create_patients::Migration),
         ]
     }
 }

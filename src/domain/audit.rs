@@ -90,6 +90,12 @@ pub enum EntityType {
     ClinicPolicy,
     /// The audit log itself.
     AuditLog,
+    /// A patient's demographics and contact data.
+    Patient,
+    /// A patient's medical history (clinical).
+    MedicalHistory,
+    /// A patient's consent to be contacted.
+    ContactConsent,
 }
 
 impl EntityType {
@@ -101,6 +107,9 @@ impl EntityType {
             Self::Session => "Session",
             Self::ClinicPolicy => "ClinicPolicy",
             Self::AuditLog => "AuditLog",
+            Self::Patient => "Patient",
+            Self::MedicalHistory => "MedicalHistory",
+            Self::ContactConsent => "ContactConsent",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod depth;
+pub mod patient;
 pub mod policy;
 pub mod scope;
 pub mod staff;

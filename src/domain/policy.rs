@@ -28,6 +28,8 @@ pub struct ClinicPolicy {
     /// Absolute lifetime of a login session, in hours, however often it is
     /// refreshed.
     pub session_lifetime_hours: u32,
+    /// Youngest age the clinic treats.
+    pub minimum_patient_age: u32,
     /// Guideline depth range per treatment area (R-DEPTH).
     pub depth_ranges: BTreeMap<TreatmentArea, DepthRange>,
     /// Optimistic-locking version of the policy row.
@@ -60,6 +62,8 @@ pub struct PolicyChanges {
     pub isotretinoin_washout_days: Option<i32>,
     /// New session lifetime, hours.
     pub session_lifetime_hours: Option<i32>,
+    /// New minimum patient age.
+    pub minimum_patient_age: Option<i32>,
     /// New guideline ranges for some areas, in millimetres.
     pub depth_ranges: Vec<(TreatmentArea, f64, f64)>,
 }
@@ -179,6 +183,12 @@ impl ClinicPolicy {
                 self.session_lifetime_hours,
                 1..=72,
             )?,
+            minimum_patient_age: in_range(
+                "minimumPatientAge",
+                changes.minimum_patient_age,
+                self.minimum_patient_age,
+                16..=99,
+            )?,
             depth_ranges,
             version: self.version,
             updated_at: self.updated_at,
@@ -206,6 +216,7 @@ mod tests {
             screening_valid_days: 30,
             isotretinoin_washout_days: 182,
             session_lifetime_hours: 12,
+            minimum_patient_age: 18,
             depth_ranges: BTreeMap::from([(TreatmentArea::Cheeks, range(500, 1500))]),
             version: 1,
             updated_at: chrono::Utc::now(),

@@ -23,6 +23,8 @@ pub struct Model {
     pub isotretinoin_washout_days: i32,
     /// Absolute lifetime of a login session, in hours.
     pub session_lifetime_hours: i32,
+    /// Youngest age the clinic treats.
+    pub minimum_patient_age: i32,
     /// Optimistic-locking version.
     pub version: i32,
     /// Last change.

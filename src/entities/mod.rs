@@ -5,7 +5,10 @@
 pub mod api_clients;
 pub mod audit_events;
 pub mod clinic_policy;
+pub mod contact_consents;
 pub mod depth_guideline;
 pub mod login_throttle;
+pub mod medical_histories;
+pub mod patients;
 pub mod refresh_tokens;
 pub mod users;

@@ -4,7 +4,9 @@
 pub mod audit;
 pub mod identity;
 pub mod limits;
+pub mod loaders;
 pub mod pagination;
+pub mod patients;
 pub mod policy;
 pub mod types;
 
@@ -28,6 +30,7 @@ pub struct QueryRoot(
     policy::PolicyQuery,
     identity::IdentityQuery,
     audit::AuditQuery,
+    patients::PatientQuery,
 );
 
 /// Every mutation of the API; each domain contributes its own object.
@@ -38,6 +41,7 @@ pub struct MutationRoot(
     identity::StaffMutation,
     identity::ApiClientMutation,
     policy::PolicyMutation,
+    patients::PatientMutation,
 );
 
 /// The executable schema.

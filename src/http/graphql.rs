@@ -22,6 +22,7 @@ use super::{HttpState, RequestId};
 use crate::{
     auth::authenticate::authenticate,
     error::{AppError, ErrorCode, INTERNAL_MESSAGE},
+    graphql::loaders::Loaders,
 };
 
 /// Content Security Policy of the GraphiQL page, which loads its scripts
@@ -205,7 +206,10 @@ async fn run_operations(
     for request in requests {
         let operation = request.operation_name.clone();
         let started = Instant::now();
-        let request = request.data(request_id.clone()).data(context.clone());
+        let request = request
+            .data(request_id.clone())
+            .data(context.clone())
+            .data(Loaders::new(&state.app.db));
         let mut response = state.schema.execute(request).await;
         response.errors.iter_mut().for_each(classify_error);
         state.app.metrics.record_operation(

@@ -4,6 +4,7 @@
 pub mod api_clients;
 pub mod audit;
 pub mod listing;
+pub mod patients;
 pub mod policy;
 pub mod sessions;
 pub mod users;

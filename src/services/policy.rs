@@ -83,6 +83,7 @@ fn policy_from_rows(
             "isotretinoin_washout_days",
         )?,
         session_lifetime_hours: days(row.session_lifetime_hours, "session_lifetime_hours")?,
+        minimum_patient_age: days(row.minimum_patient_age, "minimum_patient_age")?,
         depth_ranges,
         version: row.version,
         updated_at: row.updated_at,
@@ -132,6 +133,10 @@ pub async fn update_policy(
         .col_expr(
             clinic_policy::Column::SessionLifetimeHours,
             Expr::value(next.session_lifetime_hours),
+        )
+        .col_expr(
+            clinic_policy::Column::MinimumPatientAge,
+            Expr::value(next.minimum_patient_age),
         )
         .col_expr(clinic_policy::Column::UpdatedAt, Expr::value(Utc::now()))
         .col_expr(

@@ -78,6 +78,7 @@ pub struct TestApp {
     pub database_url: String,
     client: reqwest::Client,
     state_audit: dermagraph::services::audit::AuditSink,
+    metrics: std::sync::Arc<dermagraph::telemetry::Metrics>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -154,6 +155,7 @@ impl TestApp {
         let app: App = build_app(config).await.expect("app starts");
         let db = app.state.db.clone();
         let state_audit = app.state.audit.clone();
+        let metrics = app.state.metrics.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let (shutdown, stop) = oneshot::channel();
@@ -166,6 +168,7 @@ impl TestApp {
             database_url: database.url.clone(),
             client: reqwest::Client::new(),
             state_audit,
+            metrics,
             shutdown: Some(shutdown),
             server: Some(server),
             _sqlite_dir: database.sqlite_dir,
@@ -278,6 +281,11 @@ impl TestApp {
                 .to_owned(),
             payload["secret"].as_str().expect("secret").to_owned(),
         )
+    }
+
+    /// SQL statements the app has run so far.
+    pub fn statements_executed(&self) -> u64 {
+        self.metrics.statements_executed()
     }
 
     /// Writes the queued read-audit rows now.

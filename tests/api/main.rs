@@ -12,6 +12,7 @@ mod errors;
 mod health;
 mod limits;
 mod migrations;
+mod patients;
 mod policy;
 mod schema;
 mod sessions;

@@ -3,4 +3,5 @@
 
 pub mod audit;
 pub mod identity;
+pub mod patient;
 pub mod policy;

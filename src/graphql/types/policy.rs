@@ -87,6 +87,12 @@ impl ClinicPolicy {
         self.0.session_lifetime_hours
     }
 
+    /// Youngest age the clinic treats (patients' dates of birth are checked
+    /// against it).
+    async fn minimum_patient_age(&self) -> u32 {
+        self.0.minimum_patient_age
+    }
+
     /// Version of the policy, for optimistic locking on update.
     async fn version(&self) -> i32 {
         self.0.version
@@ -128,6 +134,8 @@ pub struct UpdateClinicPolicyInput {
     pub isotretinoin_washout_days: Option<i32>,
     /// Absolute lifetime of a login session in hours (1-72).
     pub session_lifetime_hours: Option<i32>,
+    /// Youngest age the clinic treats (16-99).
+    pub minimum_patient_age: Option<i32>,
     /// New guideline depth ranges for some areas.
     pub depth_guidelines: Option<Vec<DepthGuidelineInput>>,
 }
@@ -142,6 +150,7 @@ impl From<UpdateClinicPolicyInput> for PolicyChanges {
             screening_valid_days: input.screening_valid_days,
             isotretinoin_washout_days: input.isotretinoin_washout_days,
             session_lifetime_hours: input.session_lifetime_hours,
+            minimum_patient_age: input.minimum_patient_age,
             depth_ranges: input
                 .depth_guidelines
                 .unwrap_or_default()

@@ -1,0 +1,573 @@
+//! `Patient`, its medical history and contact consent, and their inputs.
+
+use std::collections::BTreeSet;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::{
+    auth::guards::Allow,
+    domain::{
+        audit::{AuditAction, EntityType},
+        patient::{
+            ConsentRecord, ContactChannel, FitzpatrickType, MedicalCondition, SkinConcern, age_on,
+            consented_channels, split_codes,
+        },
+    },
+    entities::{contact_consents, medical_histories, patients},
+    graphql::{app_state, loaders::Loaders, request_context},
+    services::{
+        audit::AuditEvent,
+        patients::{
+            ClinicalDetails, ConsentGrant, Demographics, MedicalHistoryInput as HistoryInput,
+        },
+    },
+};
+
+/// A patient of the clinic. Demographics and contact data are visible to
+/// all staff (and partners with `patients:read`); the skin assessment and
+/// medical history only to admins and providers.
+pub struct Patient(pub patients::Model);
+
+/// A postal address.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PostalAddress {
+    /// Street and number.
+    pub line1: Option<String>,
+    /// Apartment, suite.
+    pub line2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State or region.
+    pub region: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<String>,
+}
+
+/// Consent to be contacted on one channel (R-CONTACT).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ChannelConsent {
+    /// The channel.
+    pub channel: ContactChannel,
+    /// Whether the patient consents now.
+    pub granted: bool,
+    /// When this was recorded (absent if never recorded).
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// Where it came from: WEB_FORM, PHONE, PARTNER:<name>, STAFF.
+    pub source: Option<String>,
+    /// Version of the consent text shown.
+    pub consent_text_version: Option<String>,
+}
+
+impl From<&contact_consents::Model> for ChannelConsent {
+    fn from(row: &contact_consents::Model) -> Self {
+        Self {
+            channel: row.channel,
+            granted: row.granted,
+            recorded_at: Some(row.recorded_at),
+            source: Some(row.source.clone()),
+            consent_text_version: row.consent_text_version.clone(),
+        }
+    }
+}
+
+/// A patient's medical history (clinical data: admins and providers only).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct MedicalHistory {
+    /// Known allergies.
+    pub allergies: String,
+    /// Current medications.
+    pub medications: String,
+    /// Last isotretinoin dose, if ever taken (a relative contraindication
+    /// within the policy's wash-out).
+    pub isotretinoin_last_dose: Option<NaiveDate>,
+    /// Takes anticoagulants (relative contraindication).
+    pub takes_anticoagulants: bool,
+    /// Conditions of the contraindication list.
+    pub conditions: Vec<MedicalCondition>,
+    /// Clinical notes.
+    pub notes: String,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<medical_histories::Model> for MedicalHistory {
+    fn from(row: medical_histories::Model) -> Self {
+        Self {
+            conditions: split_codes::<MedicalCondition>(&row.conditions)
+                .into_iter()
+                .collect(),
+            allergies: row.allergies,
+            medications: row.medications,
+            isotretinoin_last_dose: row.isotretinoin_last_dose,
+            takes_anticoagulants: row.takes_anticoagulants,
+            notes: row.notes,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+async fn consent_history(
+    ctx: &Context<'_>,
+    patient_id: uuid::Uuid,
+) -> async_graphql::Result<Vec<contact_consents::Model>> {
+    let loaders = ctx.data::<Loaders>()?;
+    Ok(loaders
+        .contact_consents
+        .load_one(patient_id)
+        .await?
+        .unwrap_or_default())
+}
+
+/// A patient of the clinic. Demographics and contact data are visible to
+/// all staff (and partners with `patients:read`); the skin assessment and
+/// medical history only to admins and providers.
+#[Object]
+impl Patient {
+    /// The patient's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Human-readable chart number, e.g. `DG-7K3M9Q`.
+    async fn chart_number(&self) -> &str {
+        &self.0.chart_number
+    }
+    /// Given name.
+    async fn first_name(&self) -> &str {
+        &self.0.first_name
+    }
+    /// Family name.
+    async fn last_name(&self) -> &str {
+        &self.0.last_name
+    }
+    /// Name the patient goes by.
+    async fn preferred_name(&self) -> Option<&str> {
+        self.0.preferred_name.as_deref()
+    }
+    /// Date of birth.
+    async fn date_of_birth(&self) -> Option<NaiveDate> {
+        self.0.date_of_birth
+    }
+    /// Age in whole years today (UTC date).
+    async fn age(&self) -> Option<i32> {
+        self.0
+            .date_of_birth
+            .map(|dob| age_on(dob, Utc::now().date_naive()))
+    }
+    /// Sex assigned at birth, as recorded.
+    async fn sex_at_birth(&self) -> Option<&str> {
+        self.0.sex_at_birth.as_deref()
+    }
+    /// Pronouns.
+    async fn pronouns(&self) -> Option<&str> {
+        self.0.pronouns.as_deref()
+    }
+    /// Email (lower-cased).
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    /// Phone in E.164, e.g. `+12127365000`.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    /// Postal address.
+    async fn address(&self) -> PostalAddress {
+        PostalAddress {
+            line1: self.0.address_line1.clone(),
+            line2: self.0.address_line2.clone(),
+            city: self.0.city.clone(),
+            region: self.0.region.clone(),
+            postal_code: self.0.postal_code.clone(),
+            country: self.0.country.clone(),
+        }
+    }
+    /// The channel the patient prefers to be contacted on.
+    async fn preferred_channel(&self) -> Option<ContactChannel> {
+        self.0.preferred_channel
+    }
+    /// Current consent per channel (PHONE, TEXT, EMAIL); IN_PERSON needs none.
+    async fn contact_consent(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ChannelConsent>> {
+        let history = consent_history(ctx, self.0.id).await?;
+        Ok(ContactChannel::CONSENTED
+            .iter()
+            .map(|channel| {
+                history
+                    .iter()
+                    .rev()
+                    .find(|row| row.channel == *channel)
+                    .map(ChannelConsent::from)
+                    .unwrap_or(ChannelConsent {
+                        channel: *channel,
+                        granted: false,
+                        recorded_at: None,
+                        source: None,
+                        consent_text_version: None,
+                    })
+            })
+            .collect())
+    }
+    /// Channels the patient may be contacted on now, IN_PERSON included.
+    async fn contactable_channels(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ContactChannel>> {
+        let history = consent_history(ctx, self.0.id).await?;
+        let records: Vec<_> = history
+            .iter()
+            .map(|row| ConsentRecord {
+                channel: row.channel,
+                granted: row.granted,
+                recorded_at: row.recorded_at,
+            })
+            .collect();
+        Ok(consented_channels(&records).into_iter().collect())
+    }
+    /// Every grant and revocation of contact consent, oldest first.
+    async fn contact_consent_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ChannelConsent>> {
+        Ok(consent_history(ctx, self.0.id)
+            .await?
+            .iter()
+            .map(ChannelConsent::from)
+            .collect())
+    }
+    /// Fitzpatrick skin type (clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn fitzpatrick_type(&self) -> Option<FitzpatrickType> {
+        self.0.fitzpatrick_type
+    }
+    /// True for Fitzpatrick IV-VI: post-inflammatory hyperpigmentation risk
+    /// (advisory, not a contraindication; clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn hyperpigmentation_risk(&self) -> Option<bool> {
+        self.0
+            .fitzpatrick_type
+            .map(FitzpatrickType::has_hyperpigmentation_risk)
+    }
+    /// What the patient wants treated (clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn skin_concerns(&self) -> Vec<SkinConcern> {
+        split_codes::<SkinConcern>(&self.0.skin_concerns)
+            .into_iter()
+            .collect()
+    }
+    /// The medical history (clinical; every read is audited).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn medical_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<MedicalHistory>> {
+        let history = ctx
+            .data::<Loaders>()?
+            .medical_histories
+            .load_one(self.0.id)
+            .await?;
+        let state = app_state(ctx)?;
+        state
+            .audit
+            .record(
+                request_context(ctx)?,
+                "Patient.medicalHistory",
+                AuditEvent::new(AuditAction::Read)
+                    .entity(EntityType::MedicalHistory, Some(self.0.id))
+                    .patient(self.0.id),
+            )
+            .await;
+        Ok(history.map(MedicalHistory::from))
+    }
+    /// Whether the patient is archived (hidden from default lists, not
+    /// bookable; records are kept).
+    async fn archived(&self) -> bool {
+        self.0.archived_at.is_some()
+    }
+    /// When the patient was archived.
+    async fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.0.archived_at
+    }
+    /// When the patient was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the patient last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Version for optimistic locking; pass it as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// A postal address to record.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct PostalAddressInput {
+    /// Street and number.
+    pub line1: Option<String>,
+    /// Apartment, suite.
+    pub line2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State or region.
+    pub region: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<String>,
+}
+
+/// A medical history to record (replaces the current one).
+#[derive(InputObject, Clone, Debug)]
+pub struct MedicalHistoryInput {
+    /// Known allergies.
+    #[graphql(default)]
+    pub allergies: String,
+    /// Current medications.
+    #[graphql(default)]
+    pub medications: String,
+    /// Last isotretinoin dose.
+    pub isotretinoin_last_dose: Option<NaiveDate>,
+    /// Takes anticoagulants.
+    #[graphql(default)]
+    pub takes_anticoagulants: bool,
+    /// Conditions of the contraindication list.
+    #[graphql(default)]
+    pub conditions: Vec<MedicalCondition>,
+    /// Clinical notes.
+    #[graphql(default)]
+    pub notes: String,
+}
+
+impl From<MedicalHistoryInput> for HistoryInput {
+    fn from(input: MedicalHistoryInput) -> Self {
+        Self {
+            allergies: input.allergies,
+            medications: input.medications,
+            isotretinoin_last_dose: input.isotretinoin_last_dose,
+            takes_anticoagulants: input.takes_anticoagulants,
+            conditions: input.conditions.into_iter().collect(),
+            notes: input.notes,
+        }
+    }
+}
+
+/// Consent to be contacted, given with a new patient.
+#[derive(InputObject, Clone, Debug)]
+pub struct ContactConsentInput {
+    /// Channels the patient consents to.
+    pub channels: Vec<ContactChannel>,
+    /// Version of the consent text shown.
+    pub consent_text_version: String,
+    /// Where the consent was given (defaults to STAFF).
+    pub source: Option<String>,
+}
+
+impl From<ContactConsentInput> for ConsentGrant {
+    fn from(input: ContactConsentInput) -> Self {
+        Self {
+            channels: input.channels.into_iter().collect::<BTreeSet<_>>(),
+            source: input.source.unwrap_or_else(|| "STAFF".to_owned()),
+            consent_text_version: Some(input.consent_text_version),
+        }
+    }
+}
+
+/// A patient to create.
+#[derive(InputObject)]
+pub struct CreatePatientInput {
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Name the patient goes by.
+    pub preferred_name: Option<String>,
+    /// Date of birth (the patient must be at least the policy's minimum age).
+    pub date_of_birth: Option<NaiveDate>,
+    /// Sex assigned at birth.
+    pub sex_at_birth: Option<String>,
+    /// Pronouns.
+    pub pronouns: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone; stored in E.164 (US numbers may omit +1).
+    pub phone: Option<String>,
+    /// Postal address.
+    pub address: Option<PostalAddressInput>,
+    /// Preferred contact channel.
+    pub preferred_channel: Option<ContactChannel>,
+    /// Consent to be contacted.
+    pub contact_consent: Option<ContactConsentInput>,
+    /// Fitzpatrick skin type (clinicians only).
+    pub fitzpatrick_type: Option<FitzpatrickType>,
+    /// Skin concerns (clinicians only).
+    pub skin_concerns: Option<Vec<SkinConcern>>,
+    /// Medical history (clinicians only).
+    pub medical_history: Option<MedicalHistoryInput>,
+}
+
+/// Changes to a patient; omitted fields keep their values.
+#[derive(InputObject)]
+pub struct UpdatePatientInput {
+    /// The patient.
+    pub id: ID,
+    /// The `version` you last read; a stale one fails with CONFLICT.
+    pub expected_version: i32,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Name the patient goes by.
+    pub preferred_name: Option<String>,
+    /// Date of birth.
+    pub date_of_birth: Option<NaiveDate>,
+    /// Sex assigned at birth.
+    pub sex_at_birth: Option<String>,
+    /// Pronouns.
+    pub pronouns: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Postal address (fields given replace those stored).
+    pub address: Option<PostalAddressInput>,
+    /// Preferred contact channel.
+    pub preferred_channel: Option<ContactChannel>,
+    /// Fitzpatrick skin type (clinicians only).
+    pub fitzpatrick_type: Option<FitzpatrickType>,
+    /// Skin concerns (clinicians only).
+    pub skin_concerns: Option<Vec<SkinConcern>>,
+    /// Medical history, replacing the current one (clinicians only).
+    pub medical_history: Option<MedicalHistoryInput>,
+}
+
+/// Builds the service inputs from the GraphQL fields shared by create and
+/// update.
+#[allow(clippy::too_many_arguments)]
+pub fn patient_details(
+    first_name: Option<String>,
+    last_name: Option<String>,
+    preferred_name: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    sex_at_birth: Option<String>,
+    pronouns: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Option<PostalAddressInput>,
+    preferred_channel: Option<ContactChannel>,
+) -> Demographics {
+    let address = address.unwrap_or_default();
+    Demographics {
+        first_name,
+        last_name,
+        preferred_name,
+        date_of_birth,
+        sex_at_birth,
+        pronouns,
+        email,
+        phone,
+        address_line1: address.line1,
+        address_line2: address.line2,
+        city: address.city,
+        region: address.region,
+        postal_code: address.postal_code,
+        country: address.country,
+        preferred_channel,
+    }
+}
+
+/// The clinical part of a create or update.
+pub fn clinical_details(
+    fitzpatrick_type: Option<FitzpatrickType>,
+    skin_concerns: Option<Vec<SkinConcern>>,
+    medical_history: Option<MedicalHistoryInput>,
+) -> ClinicalDetails {
+    ClinicalDetails {
+        fitzpatrick_type,
+        skin_concerns: skin_concerns.map(|concerns| concerns.into_iter().collect()),
+        medical_history: medical_history.map(Into::into),
+    }
+}
+
+/// The created patient.
+#[derive(SimpleObject)]
+pub struct CreatePatientPayload {
+    /// The new patient.
+    pub patient: Patient,
+}
+
+/// The changed patient.
+#[derive(SimpleObject)]
+pub struct UpdatePatientPayload {
+    /// The patient as it is now.
+    pub patient: Patient,
+}
+
+/// The patient to archive.
+#[derive(InputObject)]
+pub struct ArchivePatientInput {
+    /// The patient.
+    pub id: ID,
+    /// The `version` you last read.
+    pub expected_version: i32,
+}
+
+/// The archived patient.
+#[derive(SimpleObject)]
+pub struct ArchivePatientPayload {
+    /// The patient, now archived.
+    pub patient: Patient,
+}
+
+/// Consent to record or revoke.
+#[derive(InputObject)]
+pub struct ContactConsentChangeInput {
+    /// The patient.
+    pub patient_id: ID,
+    /// Channels concerned (PHONE, TEXT, EMAIL).
+    pub channels: Vec<ContactChannel>,
+    /// Version of the consent text shown (required to record consent).
+    pub consent_text_version: Option<String>,
+    /// Where it was given or withdrawn (defaults to STAFF).
+    pub source: Option<String>,
+}
+
+/// The patient with the consent now in force.
+#[derive(SimpleObject)]
+pub struct ContactConsentPayload {
+    /// The patient.
+    pub patient: Patient,
+}
+
+/// How the patient list is ordered.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PatientOrder {
+    /// By last name, then first name (accents and case ignored).
+    #[default]
+    LastName,
+    /// Most recently created first.
+    CreatedAtDesc,
+}
+
+/// Filters of the patient list.
+#[derive(InputObject, Default)]
+pub struct PatientFilter {
+    /// Words matched against names, email and phone; case and accents are
+    /// ignored (`zoe` finds `Zoë`).
+    pub search: Option<String>,
+    /// Archived patients only (true); by default only active ones.
+    pub archived: Option<bool>,
+}
+
+crate::connection_types!(
+    PatientConnection,
+    PatientEdge,
+    Patient,
+    "A page of patients.",
+    "A patient with its cursor."
+);

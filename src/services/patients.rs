@@ -1,0 +1,744 @@
+//! Patients: creating, changing, archiving, contact consent, reading and
+//! listing. Every call goes through [`authorize`] and is audited.
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, Utc};
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+    prelude::Uuid,
+    sea_query::{Expr, ExprTrait, LikeExpr},
+};
+
+use crate::{
+    auth::actor::{Actor, RequestContext},
+    domain::{
+        audit::{AuditAction, EntityType},
+        patient::{
+            ContactChannel, FitzpatrickType, MedicalCondition, SkinConcern, check_date_of_birth,
+            fold_for_search, join_codes, parse_phone,
+        },
+        scope::ApiScope,
+        staff::Email,
+    },
+    entities::{contact_consents, medical_histories, patients},
+    error::{AppError, AppResult},
+    graphql::pagination::{Page, PageDirection, PageRequest},
+    services::{
+        audit::{AuditEvent, AuditedWrite},
+        policy::current_policy,
+        users::stale_version,
+    },
+};
+
+/// Region used to read phone numbers written without a country code.
+pub const DEFAULT_PHONE_REGION: &str = "US";
+
+/// What an actor wants to do with patient data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatientAccess {
+    /// Read demographics and contact data.
+    Read,
+    /// Change demographics and contact data.
+    Write,
+    /// Read or change clinical data (medical history, skin assessment).
+    Clinical,
+}
+
+/// The one object-level check every patient-scoped read and write passes:
+/// staff read and write demographics, only admins and providers touch
+/// clinical data, partners need `patients:read` / `patients:write` and never
+/// see clinical data.
+///
+/// # Errors
+/// `UNAUTHENTICATED` for anonymous callers, `FORBIDDEN` otherwise.
+pub fn authorize(actor: &Actor, access: PatientAccess) -> AppResult<()> {
+    let allowed = match (actor, access) {
+        (Actor::System, _) => true,
+        (Actor::Staff(staff), PatientAccess::Clinical) => staff.role.sees_clinical_data(),
+        (Actor::Staff(_), _) => true,
+        (Actor::Partner(partner), PatientAccess::Read) => {
+            partner.scopes.contains(&ApiScope::PatientsRead)
+        }
+        (Actor::Partner(partner), PatientAccess::Write) => {
+            partner.scopes.contains(&ApiScope::PatientsWrite)
+        }
+        (Actor::Partner(_), PatientAccess::Clinical) => false,
+        (Actor::Anonymous, _) => return Err(AppError::Unauthenticated("sign in to do this")),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Demographics and contact data; on update `None` keeps a value.
+#[derive(Clone, Debug, Default)]
+pub struct Demographics {
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Name the patient goes by.
+    pub preferred_name: Option<String>,
+    /// Date of birth.
+    pub date_of_birth: Option<NaiveDate>,
+    /// Sex assigned at birth.
+    pub sex_at_birth: Option<String>,
+    /// Pronouns.
+    pub pronouns: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone, any common format.
+    pub phone: Option<String>,
+    /// Address line 1.
+    pub address_line1: Option<String>,
+    /// Address line 2.
+    pub address_line2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State or region.
+    pub region: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// ISO country code.
+    pub country: Option<String>,
+    /// Preferred contact channel.
+    pub preferred_channel: Option<ContactChannel>,
+}
+
+/// The medical history as entered by a clinician.
+#[derive(Clone, Debug, Default)]
+pub struct MedicalHistoryInput {
+    /// Known allergies.
+    pub allergies: String,
+    /// Current medications.
+    pub medications: String,
+    /// Last isotretinoin dose.
+    pub isotretinoin_last_dose: Option<NaiveDate>,
+    /// Takes anticoagulants.
+    pub takes_anticoagulants: bool,
+    /// Conditions of the contraindication list.
+    pub conditions: BTreeSet<MedicalCondition>,
+    /// Clinical notes.
+    pub notes: String,
+}
+
+/// Clinical data of a patient; only admins and providers may set it.
+#[derive(Clone, Debug, Default)]
+pub struct ClinicalDetails {
+    /// Fitzpatrick skin type.
+    pub fitzpatrick_type: Option<FitzpatrickType>,
+    /// Skin concerns.
+    pub skin_concerns: Option<BTreeSet<SkinConcern>>,
+    /// Medical history (replaces the current one).
+    pub medical_history: Option<MedicalHistoryInput>,
+}
+
+impl ClinicalDetails {
+    fn is_empty(&self) -> bool {
+        self.fitzpatrick_type.is_none()
+            && self.skin_concerns.is_none()
+            && self.medical_history.is_none()
+    }
+}
+
+/// Consent to be contacted, as given on a form or a call (R-CONTACT).
+#[derive(Clone, Debug)]
+pub struct ConsentGrant {
+    /// Channels consented to.
+    pub channels: BTreeSet<ContactChannel>,
+    /// Where it came from: `WEB_FORM`, `PHONE`, `PARTNER:<name>`, `STAFF`.
+    pub source: String,
+    /// Version of the consent text shown.
+    pub consent_text_version: Option<String>,
+}
+
+fn clean(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
+    let Some(value) = value else { return Ok(None) };
+    let value = value.trim().to_owned();
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            field,
+            format!("must have at most {max} printable characters"),
+        ));
+    }
+    Ok((!value.is_empty()).then_some(value))
+}
+
+fn required(field: &str, value: Option<String>) -> AppResult<String> {
+    clean(field, value, 100)?.ok_or_else(|| AppError::bad_input(field, "is required"))
+}
+
+/// Demographics checked and normalized: trimmed text, lower-cased email,
+/// E.164 phone, date of birth in the past and old enough.
+struct CleanDemographics(Demographics);
+
+async fn check_demographics(
+    db: &impl ConnectionTrait,
+    input: Demographics,
+) -> AppResult<CleanDemographics> {
+    let email = match clean("email", input.email, 254)? {
+        Some(email) => Some(
+            Email::parse(&email)
+                .ok_or_else(|| AppError::bad_input("email", "not a valid email address"))?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let phone = match clean("phone", input.phone, 32)? {
+        Some(phone) => Some(parse_phone(&phone, DEFAULT_PHONE_REGION).ok_or_else(|| {
+            AppError::bad_input(
+                "phone",
+                "not a valid phone number; include the country code if outside the US",
+            )
+        })?),
+        None => None,
+    };
+    if let Some(date_of_birth) = input.date_of_birth {
+        let policy = current_policy(db).await?;
+        let today = Utc::now().with_timezone(&policy.time_zone).date_naive();
+        check_date_of_birth(date_of_birth, today, policy.minimum_patient_age)
+            .map_err(|error| AppError::bad_input("dateOfBirth", error.to_string()))?;
+    }
+    let country = clean("country", input.country, 2)?.map(|country| country.to_ascii_uppercase());
+    if country
+        .as_ref()
+        .is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
+    {
+        return Err(AppError::bad_input(
+            "country",
+            "use the two-letter ISO code, e.g. US",
+        ));
+    }
+    Ok(CleanDemographics(Demographics {
+        first_name: clean("firstName", input.first_name, 100)?,
+        last_name: clean("lastName", input.last_name, 100)?,
+        preferred_name: clean("preferredName", input.preferred_name, 100)?,
+        date_of_birth: input.date_of_birth,
+        sex_at_birth: clean("sexAtBirth", input.sex_at_birth, 16)?,
+        pronouns: clean("pronouns", input.pronouns, 32)?,
+        email,
+        phone,
+        address_line1: clean("address.line1", input.address_line1, 200)?,
+        address_line2: clean("address.line2", input.address_line2, 200)?,
+        city: clean("address.city", input.city, 100)?,
+        region: clean("address.region", input.region, 100)?,
+        postal_code: clean("address.postalCode", input.postal_code, 20)?,
+        country,
+        preferred_channel: input.preferred_channel,
+    }))
+}
+
+fn sort_name(first: &str, last: &str) -> String {
+    format!("{} {}", fold_for_search(last), fold_for_search(first))
+}
+
+fn search_text(patient: &patients::Model) -> String {
+    let digits: String = patient
+        .phone
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    fold_for_search(&format!(
+        "{} {} {} {} {} {}",
+        patient.first_name,
+        patient.last_name,
+        patient.preferred_name.as_deref().unwrap_or(""),
+        patient.email.as_deref().unwrap_or(""),
+        patient.phone.as_deref().unwrap_or(""),
+        digits
+    ))
+}
+
+/// A new human-readable chart number such as `DG-7K3M9Q`.
+fn new_chart_number() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut rng = rand::rng();
+    let code: String = (0..6)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    format!("DG-{code}")
+}
+
+async fn write_medical_history(
+    db: &impl ConnectionTrait,
+    patient_id: Uuid,
+    history: MedicalHistoryInput,
+    exists: bool,
+) -> AppResult<()> {
+    let model = medical_histories::ActiveModel {
+        patient_id: Set(patient_id),
+        allergies: Set(history.allergies.trim().to_owned()),
+        medications: Set(history.medications.trim().to_owned()),
+        isotretinoin_last_dose: Set(history.isotretinoin_last_dose),
+        takes_anticoagulants: Set(history.takes_anticoagulants),
+        conditions: Set(join_codes(&history.conditions)),
+        notes: Set(history.notes.trim().to_owned()),
+        updated_at: Set(Utc::now()),
+        version: Set(1),
+    };
+    if exists {
+        medical_histories::Entity::update_many()
+            .set(model)
+            .col_expr(
+                medical_histories::Column::Version,
+                Expr::col(medical_histories::Column::Version).add(1),
+            )
+            .filter(medical_histories::Column::PatientId.eq(patient_id))
+            .exec(db)
+            .await?;
+    } else {
+        model.insert(db).await?;
+    }
+    Ok(())
+}
+
+/// Records consent grants (or revocations) for a patient.
+async fn write_consents(
+    db: &impl ConnectionTrait,
+    request: &RequestContext,
+    patient_id: Uuid,
+    channels: &BTreeSet<ContactChannel>,
+    granted: bool,
+    source: &str,
+    consent_text_version: Option<&str>,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let rows: Vec<_> = channels
+        .iter()
+        .filter(|channel| **channel != ContactChannel::InPerson)
+        .map(|channel| contact_consents::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            patient_id: Set(patient_id),
+            channel: Set(*channel),
+            granted: Set(granted),
+            recorded_at: Set(now),
+            source: Set(source.to_owned()),
+            consent_text_version: Set(consent_text_version.map(str::to_owned)),
+            recorded_by: Set(request.actor.id()),
+        })
+        .collect();
+    if !rows.is_empty() {
+        contact_consents::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Creates a patient with an optional clinical part and contact consent.
+///
+/// # Errors
+/// `FORBIDDEN` when a non-clinician sends clinical data; `BAD_USER_INPUT`
+/// naming the field.
+pub async fn create_patient(
+    db: &DatabaseConnection,
+    request: &RequestContext,
+    demographics: Demographics,
+    clinical: ClinicalDetails,
+    consent: Option<ConsentGrant>,
+) -> AppResult<patients::Model> {
+    authorize(&request.actor, PatientAccess::Write)?;
+    if !clinical.is_empty() {
+        authorize(&request.actor, PatientAccess::Clinical)?;
+    }
+    let mut write = AuditedWrite::begin(db, request, "createPatient").await?;
+    let CleanDemographics(details) = check_demographics(&*write, demographics).await?;
+    let first_name = required("firstName", details.first_name)?;
+    let last_name = required("lastName", details.last_name)?;
+    let now = Utc::now();
+    let mut patient = patients::Model {
+        id: Uuid::now_v7(),
+        chart_number: new_chart_number(),
+        sort_name: sort_name(&first_name, &last_name),
+        first_name,
+        last_name,
+        preferred_name: details.preferred_name,
+        date_of_birth: details.date_of_birth,
+        sex_at_birth: details.sex_at_birth,
+        pronouns: details.pronouns,
+        email: details.email,
+        phone: details.phone,
+        address_line1: details.address_line1,
+        address_line2: details.address_line2,
+        city: details.city,
+        region: details.region,
+        postal_code: details.postal_code,
+        country: details.country,
+        fitzpatrick_type: clinical.fitzpatrick_type,
+        skin_concerns: clinical
+            .skin_concerns
+            .as_ref()
+            .map(join_codes)
+            .unwrap_or_default(),
+        preferred_channel: details.preferred_channel,
+        search_text: String::new(),
+        archived_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    patient.search_text = search_text(&patient);
+    let patient = patients::ActiveModel::from(patient).insert(&*write).await?;
+    if let Some(history) = clinical.medical_history {
+        write_medical_history(&*write, patient.id, history, false).await?;
+    }
+    if let Some(consent) = consent {
+        write_consents(
+            &*write,
+            request,
+            patient.id,
+            &consent.channels,
+            true,
+            &consent.source,
+            consent.consent_text_version.as_deref(),
+        )
+        .await?;
+    }
+    write.audit(
+        AuditEvent::new(AuditAction::Create)
+            .entity(EntityType::Patient, Some(patient.id))
+            .patient(patient.id),
+    );
+    write.commit().await?;
+    Ok(patient)
+}
+
+/// Applies changes if the patient is still at `expected_version`.
+///
+/// # Errors
+/// `NOT_FOUND`, `CONFLICT` (stale), `FORBIDDEN` (clinical data by a
+/// non-clinician), `INVALID_STATE` (archived), `BAD_USER_INPUT`.
+pub async fn update_patient(
+    db: &DatabaseConnection,
+    request: &RequestContext,
+    id: Uuid,
+    expected_version: i32,
+    demographics: Demographics,
+    clinical: ClinicalDetails,
+) -> AppResult<patients::Model> {
+    authorize(&request.actor, PatientAccess::Write)?;
+    if !clinical.is_empty() {
+        authorize(&request.actor, PatientAccess::Clinical)?;
+    }
+    let mut write = AuditedWrite::begin(db, request, "updatePatient").await?;
+    let current = find_patient(&*write, id).await?;
+    if current.archived_at.is_some() {
+        return Err(AppError::InvalidState("the patient is archived".to_owned()));
+    }
+    let CleanDemographics(details) = check_demographics(&*write, demographics).await?;
+    let mut next = current.clone();
+    macro_rules! keep_or_set {
+        ($($field:ident),*) => { $( if let Some(value) = details.$field { next.$field = Some(value); } )* };
+    }
+    keep_or_set!(
+        preferred_name,
+        date_of_birth,
+        sex_at_birth,
+        pronouns,
+        email,
+        phone,
+        address_line1,
+        address_line2,
+        city,
+        region,
+        postal_code,
+        country,
+        preferred_channel
+    );
+    if let Some(first_name) = details.first_name {
+        next.first_name = first_name;
+    }
+    if let Some(last_name) = details.last_name {
+        next.last_name = last_name;
+    }
+    if let Some(fitzpatrick_type) = clinical.fitzpatrick_type {
+        next.fitzpatrick_type = Some(fitzpatrick_type);
+    }
+    if let Some(concerns) = &clinical.skin_concerns {
+        next.skin_concerns = join_codes(concerns);
+    }
+    next.sort_name = sort_name(&next.first_name, &next.last_name);
+    next.search_text = search_text(&next);
+    next.updated_at = Utc::now();
+    next.version = expected_version + 1;
+    // Every column is written (`reset_all`), except the key.
+    let mut active = patients::ActiveModel::from(next).reset_all();
+    active.id = sea_orm::ActiveValue::Unchanged(id);
+    let updated = patients::Entity::update_many()
+        .set(active)
+        .filter(patients::Column::Id.eq(id))
+        .filter(patients::Column::Version.eq(expected_version))
+        .exec(&*write)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(stale_version());
+    }
+    if let Some(history) = clinical.medical_history {
+        let exists = medical_histories::Entity::find_by_id(id)
+            .one(&*write)
+            .await?
+            .is_some();
+        write_medical_history(&*write, id, history, exists).await?;
+        write.audit(
+            AuditEvent::new(AuditAction::Update)
+                .entity(EntityType::MedicalHistory, Some(id))
+                .patient(id),
+        );
+    }
+    write.audit(
+        AuditEvent::new(AuditAction::Update)
+            .entity(EntityType::Patient, Some(id))
+            .patient(id),
+    );
+    let patient = find_patient(&*write, id).await?;
+    write.commit().await?;
+    Ok(patient)
+}
+
+/// Archives a patient: hidden from default lists and never bookable, but
+/// every record is kept (R-RECORDS).
+///
+/// # Errors
+/// `NOT_FOUND`, `CONFLICT` when stale.
+pub async fn archive_patient(
+    db: &DatabaseConnection,
+    request: &RequestContext,
+    id: Uuid,
+    expected_version: i32,
+) -> AppResult<patients::Model> {
+    authorize(&request.actor, PatientAccess::Write)?;
+    let mut write = AuditedWrite::begin(db, request, "archivePatient").await?;
+    let current = find_patient(&*write, id).await?;
+    if current.archived_at.is_none() {
+        let now = Utc::now();
+        let updated = patients::Entity::update_many()
+            .col_expr(patients::Column::ArchivedAt, Expr::value(now))
+            .col_expr(patients::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                patients::Column::Version,
+                Expr::col(patients::Column::Version).add(1),
+            )
+            .filter(patients::Column::Id.eq(id))
+            .filter(patients::Column::Version.eq(expected_version))
+            .exec(&*write)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(stale_version());
+        }
+    }
+    write.audit(
+        AuditEvent::new(AuditAction::Delete)
+            .entity(EntityType::Patient, Some(id))
+            .patient(id),
+    );
+    let patient = find_patient(&*write, id).await?;
+    write.commit().await?;
+    Ok(patient)
+}
+
+/// Grants or revokes consent to contact a patient on some channels.
+///
+/// # Errors
+/// `NOT_FOUND`; `BAD_USER_INPUT` for an empty channel list or a grant
+/// without the consent text version.
+pub async fn set_contact_consent(
+    db: &DatabaseConnection,
+    request: &RequestContext,
+    patient_id: Uuid,
+    channels: &BTreeSet<ContactChannel>,
+    granted: bool,
+    source: &str,
+    consent_text_version: Option<&str>,
+) -> AppResult<patients::Model> {
+    authorize(&request.actor, PatientAccess::Write)?;
+    let operation = if granted {
+        "recordContactConsent"
+    } else {
+        "revokeContactConsent"
+    };
+    if channels
+        .iter()
+        .all(|channel| *channel == ContactChannel::InPerson)
+    {
+        return Err(AppError::bad_input(
+            "channels",
+            "name at least one of PHONE, TEXT, EMAIL",
+        ));
+    }
+    let version = clean(
+        "consentTextVersion",
+        consent_text_version.map(str::to_owned),
+        64,
+    )?;
+    if granted && version.is_none() {
+        return Err(AppError::bad_input(
+            "consentTextVersion",
+            "record the version of the consent text shown",
+        ));
+    }
+    let source =
+        clean("source", Some(source.to_owned()), 200)?.unwrap_or_else(|| "STAFF".to_owned());
+    let mut write = AuditedWrite::begin(db, request, operation).await?;
+    let patient = find_patient(&*write, patient_id).await?;
+    write_consents(
+        &*write,
+        request,
+        patient_id,
+        channels,
+        granted,
+        &source,
+        version.as_deref(),
+    )
+    .await?;
+    write.audit(
+        AuditEvent::new(if granted {
+            AuditAction::Create
+        } else {
+            AuditAction::Update
+        })
+        .entity(EntityType::ContactConsent, Some(patient_id))
+        .patient(patient_id),
+    );
+    write.commit().await?;
+    Ok(patient)
+}
+
+/// The patient with this id.
+///
+/// # Errors
+/// `NOT_FOUND`.
+pub async fn find_patient(db: &impl ConnectionTrait, id: Uuid) -> AppResult<patients::Model> {
+    patients::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound { entity: "patient" })
+}
+
+/// How the patient list is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatientOrdering {
+    /// Last name, then first name.
+    LastName,
+    /// Newest first.
+    NewestFirst,
+}
+
+impl PatientOrdering {
+    fn cursor_name(self) -> &'static str {
+        match self {
+            Self::LastName => "patients_by_last_name",
+            Self::NewestFirst => "patients_newest_first",
+        }
+    }
+}
+
+/// Filters of the patient list.
+#[derive(Clone, Debug, Default)]
+pub struct PatientFilter {
+    /// Words matched against names, email and phone (case and accents
+    /// ignored).
+    pub search: Option<String>,
+    /// Archived patients only (true), or active only (false, the default).
+    pub archived: Option<bool>,
+}
+
+/// The cursor key of a patient in an ordering.
+pub fn cursor_key(
+    patient: &patients::Model,
+    ordering: PatientOrdering,
+) -> AppResult<crate::graphql::pagination::KeysetCursor> {
+    let name = ordering.cursor_name();
+    match ordering {
+        PatientOrdering::LastName => {
+            crate::graphql::pagination::KeysetCursor::new(name, &(&patient.sort_name, patient.id))
+        }
+        PatientOrdering::NewestFirst => {
+            crate::graphql::pagination::KeysetCursor::new(name, &patient.id)
+        }
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// One page of patients and the total matching the filter.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for a cursor of another ordering; database failures.
+pub async fn list_patients(
+    db: &DatabaseConnection,
+    filter: &PatientFilter,
+    ordering: PatientOrdering,
+    page: &PageRequest,
+) -> AppResult<(Page<patients::Model>, i64)> {
+    let mut query = patients::Entity::find();
+    query = if filter.archived.unwrap_or(false) {
+        query.filter(patients::Column::ArchivedAt.is_not_null())
+    } else {
+        query.filter(patients::Column::ArchivedAt.is_null())
+    };
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if search.chars().count() > 100 {
+            return Err(AppError::bad_input(
+                "filter.search",
+                "search at most 100 characters",
+            ));
+        }
+        for word in fold_for_search(search).split_whitespace() {
+            let pattern = format!("%{}%", escape_like(word));
+            query = query.filter(
+                Expr::col(patients::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')),
+            );
+        }
+    }
+    let total = i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX);
+    let forward = page.direction == PageDirection::Forward;
+    let name = ordering.cursor_name();
+    match ordering {
+        PatientOrdering::LastName => {
+            if let Some((sort, id)) = page.cursor_key::<(String, Uuid)>(name)? {
+                let key = Expr::tuple([
+                    Expr::col(patients::Column::SortName),
+                    Expr::col(patients::Column::Id),
+                ]);
+                let at = Expr::tuple([Expr::value(sort), Expr::value(id)]);
+                query = query.filter(if forward { key.gt(at) } else { key.lt(at) });
+            }
+            let order = if forward { Order::Asc } else { Order::Desc };
+            query = query
+                .order_by(patients::Column::SortName, order.clone())
+                .order_by(patients::Column::Id, order);
+        }
+        PatientOrdering::NewestFirst => {
+            if let Some(id) = page.cursor_key::<Uuid>(name)? {
+                query = query.filter(if forward {
+                    patients::Column::Id.lt(id)
+                } else {
+                    patients::Column::Id.gt(id)
+                });
+            }
+            query = query.order_by(
+                patients::Column::Id,
+                if forward { Order::Desc } else { Order::Asc },
+            );
+        }
+    }
+    let rows = query.limit(page.fetch_limit()).all(db).await?;
+    Ok((page.into_page(rows), total))
+}
