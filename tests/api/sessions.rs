@@ -333,3 +333,47 @@ async fn forged_and_expired_tokens_are_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn refreshing_never_extends_the_absolute_session_lifetime() {
+    use migration::sea_orm::{ConnectionTrait, Statement};
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::FrontDesk).await;
+        let login = app.login(&user.email, TEST_PASSWORD).await;
+        let (_, first) = session_tokens(&login["data"]["login"]);
+        let backend = app.db.get_database_backend();
+        let expiries = || async {
+            app.db
+                .query_all_raw(Statement::from_string(
+                    backend,
+                    "SELECT expires_at FROM refresh_tokens ORDER BY id",
+                ))
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| {
+                    row.try_get::<chrono::DateTime<Utc>>("", "expires_at")
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        };
+        let refreshed = refresh(&app, &first).await;
+        let (_, second) = session_tokens(&refreshed["data"]["refreshSession"]);
+        let rows = expiries().await;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0], rows[1], "a refresh keeps the session's end");
+        let hours = (rows[0] - Utc::now()).num_minutes();
+        assert!(
+            (11 * 60..=12 * 60).contains(&hours),
+            "12 h by policy, got {hours} min"
+        );
+
+        // Once the lifetime is over, refreshing fails however fresh the token.
+        app.db
+            .execute_unprepared("UPDATE refresh_tokens SET expires_at = issued_at")
+            .await
+            .unwrap();
+        assert_eq!(error_code(&refresh(&app, &second).await), "UNAUTHENTICATED");
+    })
+    .await;
+}
