@@ -145,6 +145,14 @@ pub struct Config {
     /// written in bulk.
     #[arg(long, env = "DERMAGRAPH_AUDIT_FLUSH_MS", default_value_t = 1000)]
     pub audit_flush_ms: u64,
+    /// Public consultation requests accepted per client IP in 15 minutes
+    /// before RATE_LIMITED.
+    #[arg(
+        long,
+        env = "DERMAGRAPH_PUBLIC_SUBMISSIONS_PER_WINDOW",
+        default_value_t = 10
+    )]
+    pub public_submissions_per_window: u32,
     /// Database settings.
     #[command(flatten)]
     pub database: DatabaseConfig,
@@ -192,6 +200,7 @@ impl Config {
             data_dir: std::path::PathBuf::from("./data"),
             trust_forwarded_for: false,
             audit_flush_ms: 1000,
+            public_submissions_per_window: 10,
             database: DatabaseConfig::new(database_url),
             limits: GraphqlLimits::default(),
         }

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_clinic_policy;
 mod m20261124_000002_create_identity_and_audit;
 mod m20261124_000003_create_patients;
+mod m20261124_000004_create_consultation_requests;
 
 /// Every migration of the application, in the order they apply.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_clinic_policy::Migration),
             Box::new(m20261124_000002_create_identity_and_audit::Migration),
             Box::new(m20261124_000003_create_patients::Migration),
+            Box::new(m20261124_000004_create_consultation_requests::Migration),
         ]
     }
 }

@@ -20,6 +20,8 @@ pub struct StaffMember {
 pub struct Partner {
     /// API client id.
     pub id: Uuid,
+    /// The partner's name, e.g. "Glow booking widget".
+    pub name: String,
     /// Scopes granted to the key.
     pub scopes: BTreeSet<ApiScope>,
 }

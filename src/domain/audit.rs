@@ -96,6 +96,8 @@ pub enum EntityType {
     MedicalHistory,
     /// A patient's consent to be contacted.
     ContactConsent,
+    /// A consultation request (a prospective patient's contact data).
+    ConsultationRequest,
 }
 
 impl EntityType {
@@ -110,6 +112,7 @@ impl EntityType {
             Self::Patient => "Patient",
             Self::MedicalHistory => "MedicalHistory",
             Self::ContactConsent => "ContactConsent",
+            Self::ConsultationRequest => "ConsultationRequest",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod depth;
+pub mod intake;
 pub mod patient;
 pub mod policy;
 pub mod scope;

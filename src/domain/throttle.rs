@@ -32,6 +32,17 @@ pub const IP_THROTTLE: ThrottlePolicy = ThrottlePolicy {
     window: Duration::minutes(15),
 };
 
+/// Public consultation requests per client IP: `per_window` free in 15
+/// minutes, then 60 s doubling up to 15 min (R-HONEYPOT's rate limit).
+pub fn submission_throttle(per_window: u32) -> ThrottlePolicy {
+    ThrottlePolicy {
+        free_failures: per_window,
+        first_lock: Duration::seconds(60),
+        max_lock: Duration::minutes(15),
+        window: Duration::minutes(15),
+    }
+}
+
 /// The recorded failures of one key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ThrottleState {

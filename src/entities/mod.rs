@@ -5,6 +5,7 @@
 pub mod api_clients;
 pub mod audit_events;
 pub mod clinic_policy;
+pub mod consultation_requests;
 pub mod contact_consents;
 pub mod depth_guideline;
 pub mod login_throttle;

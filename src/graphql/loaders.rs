@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::{
-    entities::{contact_consents, medical_histories},
+    entities::{contact_consents, medical_histories, patients},
     error::AppError,
 };
 
@@ -53,8 +53,27 @@ impl Loader<Uuid> for ContactConsentLoader {
     }
 }
 
+/// Patients by id.
+pub struct PatientLoader(DatabaseConnection);
+
+impl Loader<Uuid> for PatientLoader {
+    type Value = patients::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = patients::Entity::find()
+            .filter(patients::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
+    /// Patients.
+    pub patients: DataLoader<PatientLoader>,
     /// Medical histories.
     pub medical_histories: DataLoader<MedicalHistoryLoader>,
     /// Contact consents.
@@ -65,6 +84,7 @@ impl Loaders {
     /// Fresh loaders for one request.
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
+            patients: DataLoader::new(PatientLoader(db.clone()), tokio::spawn),
             medical_histories: DataLoader::new(MedicalHistoryLoader(db.clone()), tokio::spawn),
             contact_consents: DataLoader::new(ContactConsentLoader(db.clone()), tokio::spawn),
         }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod identity;
+pub mod intake;
 pub mod limits;
 pub mod loaders;
 pub mod pagination;
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     audit::AuditQuery,
     patients::PatientQuery,
+    intake::IntakeQuery,
 );
 
 /// Every mutation of the API; each domain contributes its own object.
@@ -42,6 +44,7 @@ pub struct MutationRoot(
     identity::ApiClientMutation,
     policy::PolicyMutation,
     patients::PatientMutation,
+    intake::IntakeMutation,
 );
 
 /// The executable schema.

@@ -178,6 +178,7 @@ pub async fn authenticate_key(db: &DatabaseConnection, key: &str) -> AppResult<O
     }
     Ok(Some(Partner {
         id: client.id,
+        name: client.name.clone(),
         scopes: scopes_of(&client),
     }))
 }

@@ -3,8 +3,10 @@
 
 pub mod api_clients;
 pub mod audit;
+pub mod intake;
 pub mod listing;
 pub mod patients;
 pub mod policy;
 pub mod sessions;
+pub mod throttle;
 pub mod users;

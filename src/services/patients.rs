@@ -350,7 +350,25 @@ pub async fn create_patient(
         authorize(&request.actor, PatientAccess::Clinical)?;
     }
     let mut write = AuditedWrite::begin(db, request, "createPatient").await?;
-    let CleanDemographics(details) = check_demographics(&*write, demographics).await?;
+    let patient = insert_patient(&mut write, demographics, clinical, consent).await?;
+    write.commit().await?;
+    Ok(patient)
+}
+
+/// Inserts a patient inside an audited write (used by `createPatient` and
+/// by converting a consultation request).
+///
+/// # Errors
+/// `BAD_USER_INPUT` naming the field.
+pub async fn insert_patient(
+    write: &mut AuditedWrite<'_>,
+    demographics: Demographics,
+    clinical: ClinicalDetails,
+    consent: Option<ConsentGrant>,
+) -> AppResult<patients::Model> {
+    let request = write.request().clone();
+    let request = &request;
+    let CleanDemographics(details) = check_demographics(&**write, demographics).await?;
     let first_name = required("firstName", details.first_name)?;
     let last_name = required("lastName", details.last_name)?;
     let now = Utc::now();
@@ -386,13 +404,15 @@ pub async fn create_patient(
         version: 1,
     };
     patient.search_text = search_text(&patient);
-    let patient = patients::ActiveModel::from(patient).insert(&*write).await?;
+    let patient = patients::ActiveModel::from(patient)
+        .insert(&**write)
+        .await?;
     if let Some(history) = clinical.medical_history {
-        write_medical_history(&*write, patient.id, history, false).await?;
+        write_medical_history(&**write, patient.id, history, false).await?;
     }
     if let Some(consent) = consent {
         write_consents(
-            &*write,
+            &**write,
             request,
             patient.id,
             &consent.channels,
@@ -407,7 +427,6 @@ pub async fn create_patient(
             .entity(EntityType::Patient, Some(patient.id))
             .patient(patient.id),
     );
-    write.commit().await?;
     Ok(patient)
 }
 

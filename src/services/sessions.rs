@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     prelude::Uuid,
     sea_query::{Expr, ExprTrait},
 };
@@ -24,13 +24,14 @@ use crate::{
     domain::{
         audit::{AuditAction, AuditOutcome, EntityType},
         staff::{Email, check_password_rules},
-        throttle::{ACCOUNT_THROTTLE, IP_THROTTLE, ThrottlePolicy, ThrottleState},
+        throttle::{ACCOUNT_THROTTLE, IP_THROTTLE, ThrottlePolicy},
     },
     entities::{login_throttle, refresh_tokens, users},
     error::{AppError, AppResult},
     services::{
         audit::{AuditEvent, AuditedWrite},
         policy::current_policy,
+        throttle,
         users::{find_user, revoke_all_sessions},
     },
 };
@@ -61,87 +62,6 @@ fn throttle_keys(email: &str, request: &RequestContext) -> Vec<(String, Throttle
     keys
 }
 
-fn state_of(row: &login_throttle::Model) -> ThrottleState {
-    ThrottleState {
-        failures: u32::try_from(row.failures).unwrap_or(0),
-        window_started_at: row.window_started_at,
-        locked_until: row.locked_until,
-    }
-}
-
-/// Records one failure of a throttle key. Optimistic: the update applies
-/// only if nobody else changed the row since it was read, else it retries,
-/// so concurrent failures are all counted on both databases.
-async fn count_failure(
-    db: &impl ConnectionTrait,
-    key: &str,
-    policy: ThrottlePolicy,
-) -> AppResult<()> {
-    for _ in 0..8 {
-        let now = Utc::now();
-        let current = login_throttle::Entity::find_by_id(key.to_owned())
-            .one(db)
-            .await?;
-        let next = policy.after_failure(current.as_ref().map(state_of).as_ref(), now);
-        let failures = i32::try_from(next.failures).unwrap_or(i32::MAX);
-        let applied = match current {
-            None => matches!(
-                login_throttle::Entity::insert(login_throttle::ActiveModel {
-                    key: Set(key.to_owned()),
-                    failures: Set(failures),
-                    window_started_at: Set(next.window_started_at),
-                    locked_until: Set(next.locked_until),
-                })
-                .on_conflict_do_nothing()
-                .exec_without_returning(db)
-                .await?,
-                TryInsertResult::Inserted(1)
-            ),
-            Some(row) => {
-                login_throttle::Entity::update_many()
-                    .col_expr(login_throttle::Column::Failures, Expr::value(failures))
-                    .col_expr(
-                        login_throttle::Column::WindowStartedAt,
-                        Expr::value(next.window_started_at),
-                    )
-                    .col_expr(
-                        login_throttle::Column::LockedUntil,
-                        Expr::value(next.locked_until),
-                    )
-                    .filter(login_throttle::Column::Key.eq(key))
-                    .filter(login_throttle::Column::Failures.eq(row.failures))
-                    .filter(login_throttle::Column::WindowStartedAt.eq(row.window_started_at))
-                    .exec(db)
-                    .await?
-                    .rows_affected
-                    == 1
-            }
-        };
-        if applied {
-            return Ok(());
-        }
-    }
-    Err(anyhow::anyhow!("login throttle for {key} kept changing under contention").into())
-}
-
-/// Seconds to wait before another attempt, if any key is locked.
-async fn locked_for(
-    db: &impl ConnectionTrait,
-    keys: &[(String, ThrottlePolicy)],
-    now: DateTime<Utc>,
-) -> AppResult<Option<u64>> {
-    let mut wait = None;
-    for (key, policy) in keys {
-        let row = login_throttle::Entity::find_by_id(key.clone())
-            .one(db)
-            .await?;
-        if let Some(seconds) = policy.retry_after(row.as_ref().map(state_of).as_ref(), now) {
-            wait = Some(wait.map_or(seconds, |w: u64| Ord::max(w, seconds)));
-        }
-    }
-    Ok(wait)
-}
-
 /// Logs a staff member in.
 ///
 /// # Errors
@@ -159,7 +79,7 @@ pub async fn login(
         .map(|email| email.as_str().to_owned())
         .unwrap_or_else(|| email.trim().to_lowercase());
     let throttles = throttle_keys(&normalized, request);
-    if let Some(retry_after_seconds) = locked_for(db, &throttles, Utc::now()).await? {
+    if let Some(retry_after_seconds) = throttle::retry_after(db, &throttles, Utc::now()).await? {
         let mut write = AuditedWrite::begin(db, request, "login").await?;
         write.audit(AuditEvent::new(AuditAction::LoginFailed).outcome(AuditOutcome::Denied));
         write.commit().await?;
@@ -182,7 +102,7 @@ pub async fn login(
     let mut write = AuditedWrite::begin(db, request, "login").await?;
     let Some(user) = user else {
         for (key, policy) in &throttles {
-            count_failure(&*write, key, *policy).await?;
+            throttle::record_attempt(&*write, key, *policy).await?;
         }
         write.audit(
             AuditEvent::new(AuditAction::LoginFailed)

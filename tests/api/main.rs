@@ -10,6 +10,7 @@ mod audit;
 mod cli;
 mod errors;
 mod health;
+mod intake;
 mod limits;
 mod migrations;
 mod patients;

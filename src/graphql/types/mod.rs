@@ -3,5 +3,6 @@
 
 pub mod audit;
 pub mod identity;
+pub mod intake;
 pub mod patient;
 pub mod policy;
