@@ -30,6 +30,17 @@ pub enum ErrorCode {
     QueryTooComplex,
     /// A failure of the server; `extensions.errorId` finds it in the log.
     Internal,
+    /// R-BOOKING: the provider (or device) is already booked then.
+    DoubleBooked,
+    /// R-SCREENING: an absolute contraindication, or a relative one without
+    /// a provider's override reason.
+    Contraindicated,
+    /// R-SCREENING: no screening within the policy's validity.
+    ScreeningRequired,
+    /// R-CONSENT: no signed informed consent on file.
+    ConsentRequired,
+    /// R-CONTACT: the channel is not one the patient consents to.
+    ContactNotConsented,
 }
 
 impl ErrorCode {
@@ -45,6 +56,11 @@ impl ErrorCode {
             Self::InvalidState => "INVALID_STATE",
             Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Self::Internal => "INTERNAL",
+            Self::DoubleBooked => "DOUBLE_BOOKED",
+            Self::Contraindicated => "CONTRAINDICATED",
+            Self::ScreeningRequired => "SCREENING_REQUIRED",
+            Self::ConsentRequired => "CONSENT_REQUIRED",
+            Self::ContactNotConsented => "CONTACT_NOT_CONSENTED",
         }
     }
 }
@@ -88,6 +104,14 @@ pub enum AppError {
     /// `QUERY_TOO_COMPLEX`: a query limit was exceeded; the message says which.
     #[error("{0}")]
     QueryTooComplex(String),
+    /// A broken rule of DOMAIN.md, with its own code (e.g. DOUBLE_BOOKED).
+    #[error("{message}")]
+    Rule {
+        /// The rule's code.
+        code: ErrorCode,
+        /// What is wrong and what to do, for a human.
+        message: String,
+    },
     /// `INTERNAL`: a database failure that is not the client's doing.
     #[error("database error: {0}")]
     Database(DbErr),
@@ -109,6 +133,14 @@ impl AppError {
         }
     }
 
+    /// A broken domain rule.
+    pub fn rule(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Rule {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The code this error carries in `extensions.code`.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -120,6 +152,7 @@ impl AppError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
+            Self::Rule { code, .. } => *code,
             Self::Database(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }

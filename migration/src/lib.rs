@@ -10,6 +10,7 @@ mod m20261124_000001_create_clinic_policy;
 mod m20261124_000002_create_identity_and_audit;
 mod m20261124_000003_create_patients;
 mod m20261124_000004_create_consultation_requests;
+mod m20261124_000005_create_consultations;
 
 /// Every migration of the application, in the order they apply.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_identity_and_audit::Migration),
             Box::new(m20261124_000003_create_patients::Migration),
             Box::new(m20261124_000004_create_consultation_requests::Migration),
+            Box::new(m20261124_000005_create_consultations::Migration),
         ]
     }
 }

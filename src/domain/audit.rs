@@ -98,6 +98,14 @@ pub enum EntityType {
     ContactConsent,
     /// A consultation request (a prospective patient's contact data).
     ConsultationRequest,
+    /// A consultation.
+    Consultation,
+    /// A contraindication screening (clinical).
+    Screening,
+    /// A signed informed consent.
+    InformedConsent,
+    /// A treatment plan.
+    TreatmentPlan,
 }
 
 impl EntityType {
@@ -113,6 +121,10 @@ impl EntityType {
             Self::MedicalHistory => "MedicalHistory",
             Self::ContactConsent => "ContactConsent",
             Self::ConsultationRequest => "ConsultationRequest",
+            Self::Consultation => "Consultation",
+            Self::Screening => "Screening",
+            Self::InformedConsent => "InformedConsent",
+            Self::TreatmentPlan => "TreatmentPlan",
         }
     }
 }

@@ -2,11 +2,14 @@
 //! database, no HTTP. Services feed these the facts they need.
 
 pub mod audit;
+pub mod booking;
+pub mod consultation;
 pub mod depth;
 pub mod intake;
 pub mod patient;
 pub mod policy;
 pub mod scope;
+pub mod screening;
 pub mod staff;
 pub mod throttle;
 pub mod treatment_area;

@@ -35,7 +35,19 @@ impl ContactChannel {
 
 /// Fitzpatrick skin type. Micro-needling suits all six; IV-VI carry a risk
 /// of post-inflammatory hyperpigmentation (advisory, not a contraindication).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum, DeriveActiveEnum, EnumIter)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Enum,
+    DeriveActiveEnum,
+    EnumIter,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(4))")]
 pub enum FitzpatrickType {
     /// Always burns, never tans.

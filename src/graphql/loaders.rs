@@ -10,83 +10,150 @@ use sea_orm::{
 };
 
 use crate::{
-    entities::{contact_consents, medical_histories, patients},
+    entities::{
+        consultations, contact_consents, informed_consents, medical_histories, patients,
+        screenings, treatment_plans, users,
+    },
     error::AppError,
 };
 
-/// Medical histories by patient id.
-pub struct MedicalHistoryLoader(DatabaseConnection);
+/// Rows of one table grouped by a UUID column, in the order of `order_by`:
+/// one `SELECT … WHERE column IN (…)` per batch.
+pub struct RowsBy<E: EntityTrait> {
+    db: DatabaseConnection,
+    column: E::Column,
+    order_by: E::Column,
+    key: fn(&E::Model) -> Option<Uuid>,
+}
 
-impl Loader<Uuid> for MedicalHistoryLoader {
-    type Value = medical_histories::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = medical_histories::Entity::find()
-            .filter(medical_histories::Column::PatientId.is_in(keys.iter().copied()))
-            .all(&self.0)
-            .await
-            .map_err(AppError::from)?;
-        Ok(rows.into_iter().map(|row| (row.patient_id, row)).collect())
+impl<E: EntityTrait> RowsBy<E> {
+    fn new(
+        db: &DatabaseConnection,
+        column: E::Column,
+        order_by: E::Column,
+        key: fn(&E::Model) -> Option<Uuid>,
+    ) -> DataLoader<Self>
+    where
+        Self: Loader<Uuid>,
+    {
+        DataLoader::new(
+            Self {
+                db: db.clone(),
+                column,
+                order_by,
+                key,
+            },
+            tokio::spawn,
+        )
     }
 }
 
-/// Contact-consent histories by patient id, oldest first.
-pub struct ContactConsentLoader(DatabaseConnection);
-
-impl Loader<Uuid> for ContactConsentLoader {
-    type Value = Vec<contact_consents::Model>;
+impl<E> Loader<Uuid> for RowsBy<E>
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    type Value = Vec<E::Model>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = contact_consents::Entity::find()
-            .filter(contact_consents::Column::PatientId.is_in(keys.iter().copied()))
-            .order_by_asc(contact_consents::Column::Id)
-            .all(&self.0)
+        let rows = E::find()
+            .filter(self.column.is_in(keys.iter().copied()))
+            .order_by_asc(self.order_by)
+            .all(&self.db)
             .await
             .map_err(AppError::from)?;
-        let mut by_patient: HashMap<Uuid, Self::Value> = HashMap::new();
+        let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
         for row in rows {
-            by_patient.entry(row.patient_id).or_default().push(row);
+            if let Some(key) = (self.key)(&row) {
+                grouped.entry(key).or_default().push(row);
+            }
         }
-        Ok(by_patient)
-    }
-}
-
-/// Patients by id.
-pub struct PatientLoader(DatabaseConnection);
-
-impl Loader<Uuid> for PatientLoader {
-    type Value = patients::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = patients::Entity::find()
-            .filter(patients::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0)
-            .await
-            .map_err(AppError::from)?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+        Ok(grouped)
     }
 }
 
 /// The loaders of one request.
 pub struct Loaders {
-    /// Patients.
-    pub patients: DataLoader<PatientLoader>,
-    /// Medical histories.
-    pub medical_histories: DataLoader<MedicalHistoryLoader>,
-    /// Contact consents.
-    pub contact_consents: DataLoader<ContactConsentLoader>,
+    /// Patients by id.
+    pub patients: DataLoader<RowsBy<patients::Entity>>,
+    /// Staff by id.
+    pub users: DataLoader<RowsBy<users::Entity>>,
+    /// Medical histories by patient.
+    pub medical_histories: DataLoader<RowsBy<medical_histories::Entity>>,
+    /// Contact-consent records by patient, oldest first.
+    pub contact_consents: DataLoader<RowsBy<contact_consents::Entity>>,
+    /// Consultations by patient, by start time.
+    pub consultations_by_patient: DataLoader<RowsBy<consultations::Entity>>,
+    /// Screenings by consultation.
+    pub screenings_by_consultation: DataLoader<RowsBy<screenings::Entity>>,
+    /// Screenings by patient, oldest first.
+    pub screenings_by_patient: DataLoader<RowsBy<screenings::Entity>>,
+    /// Treatment plans by patient, oldest first.
+    pub plans_by_patient: DataLoader<RowsBy<treatment_plans::Entity>>,
+    /// Signed informed consents by patient, oldest first.
+    pub informed_consents: DataLoader<RowsBy<informed_consents::Entity>>,
 }
 
 impl Loaders {
     /// Fresh loaders for one request.
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
-            patients: DataLoader::new(PatientLoader(db.clone()), tokio::spawn),
-            medical_histories: DataLoader::new(MedicalHistoryLoader(db.clone()), tokio::spawn),
-            contact_consents: DataLoader::new(ContactConsentLoader(db.clone()), tokio::spawn),
+            patients: RowsBy::new(
+                db,
+                patients::Column::Id,
+                patients::Column::Id,
+                |row: &patients::Model| Some(row.id),
+            ),
+            users: RowsBy::new(
+                db,
+                users::Column::Id,
+                users::Column::Id,
+                |row: &users::Model| Some(row.id),
+            ),
+            medical_histories: RowsBy::new(
+                db,
+                medical_histories::Column::PatientId,
+                medical_histories::Column::PatientId,
+                |row: &medical_histories::Model| Some(row.patient_id),
+            ),
+            contact_consents: RowsBy::new(
+                db,
+                contact_consents::Column::PatientId,
+                contact_consents::Column::Id,
+                |row: &contact_consents::Model| Some(row.patient_id),
+            ),
+            consultations_by_patient: RowsBy::new(
+                db,
+                consultations::Column::PatientId,
+                consultations::Column::StartsAtS,
+                |row: &consultations::Model| Some(row.patient_id),
+            ),
+            screenings_by_consultation: RowsBy::new(
+                db,
+                screenings::Column::ConsultationId,
+                screenings::Column::Id,
+                |row: &screenings::Model| row.consultation_id,
+            ),
+            screenings_by_patient: RowsBy::new(
+                db,
+                screenings::Column::PatientId,
+                screenings::Column::Id,
+                |row: &screenings::Model| Some(row.patient_id),
+            ),
+            plans_by_patient: RowsBy::new(
+                db,
+                treatment_plans::Column::PatientId,
+                treatment_plans::Column::Id,
+                |row: &treatment_plans::Model| Some(row.patient_id),
+            ),
+            informed_consents: RowsBy::new(
+                db,
+                informed_consents::Column::PatientId,
+                informed_consents::Column::Id,
+                |row: &informed_consents::Model| Some(row.patient_id),
+            ),
         }
     }
 }

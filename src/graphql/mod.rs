@@ -2,6 +2,7 @@
 //! limits that guard it, and the SDL export.
 
 pub mod audit;
+pub mod consultations;
 pub mod identity;
 pub mod intake;
 pub mod limits;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     patients::PatientQuery,
     intake::IntakeQuery,
+    consultations::ConsultationQuery,
 );
 
 /// Every mutation of the API; each domain contributes its own object.
@@ -45,6 +47,7 @@ pub struct MutationRoot(
     policy::PolicyMutation,
     patients::PatientMutation,
     intake::IntakeMutation,
+    consultations::ConsultationMutation,
 );
 
 /// The executable schema.

@@ -3,6 +3,7 @@
 
 pub mod api_clients;
 pub mod audit;
+pub mod consultations;
 pub mod intake;
 pub mod listing;
 pub mod patients;

@@ -8,6 +8,7 @@ mod helpers;
 mod access;
 mod audit;
 mod cli;
+mod consultations;
 mod errors;
 mod health;
 mod intake;

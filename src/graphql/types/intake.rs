@@ -26,7 +26,13 @@ async fn load_patient(
     operation: &str,
 ) -> async_graphql::Result<Option<Patient>> {
     let Some(id) = id else { return Ok(None) };
-    let Some(patient) = ctx.data::<Loaders>()?.patients.load_one(id).await? else {
+    let Some(patient) = ctx
+        .data::<Loaders>()?
+        .patients
+        .load_one(id)
+        .await?
+        .and_then(|rows| rows.into_iter().next())
+    else {
         return Ok(None);
     };
     app_state(ctx)?

@@ -2,6 +2,7 @@
 //! rows (entities themselves are never GraphQL types).
 
 pub mod audit;
+pub mod consultation;
 pub mod identity;
 pub mod intake;
 pub mod patient;

@@ -5,10 +5,12 @@ use std::collections::BTreeSet;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::consultation::{Consultation, InformedConsent, Screening, TreatmentPlan};
 use crate::{
     auth::guards::Allow,
     domain::{
         audit::{AuditAction, EntityType},
+        consultation::PlanStatus,
         patient::{
             ConsentRecord, ContactChannel, FitzpatrickType, MedicalCondition, SkinConcern, age_on,
             consented_channels, split_codes,
@@ -268,7 +270,8 @@ impl Patient {
             .data::<Loaders>()?
             .medical_histories
             .load_one(self.0.id)
-            .await?;
+            .await?
+            .and_then(|rows| rows.into_iter().next());
         let state = app_state(ctx)?;
         state
             .audit
@@ -281,6 +284,62 @@ impl Patient {
             )
             .await;
         Ok(history.map(MedicalHistory::from))
+    }
+    /// The patient's consultations, by start time.
+    async fn consultations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Consultation>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .consultations_by_patient
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Consultation)
+            .collect())
+    }
+    /// The active treatment plan (R-SERIES), if any.
+    async fn treatment_plan(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<TreatmentPlan>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .plans_by_patient
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .rfind(|plan| plan.status == PlanStatus::Active)
+            .map(TreatmentPlan))
+    }
+    /// The most recent contraindication screening (clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn latest_screening(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Screening>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .screenings_by_patient
+            .load_one(self.0.id)
+            .await?
+            .and_then(|rows| rows.into_iter().last())
+            .map(Screening))
+    }
+    /// Signed informed consents, oldest first (R-CONSENT).
+    async fn informed_consents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<InformedConsent>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .informed_consents
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(InformedConsent)
+            .collect())
     }
     /// Whether the patient is archived (hidden from default lists, not
     /// bookable; records are kept).
