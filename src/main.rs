@@ -49,6 +49,16 @@ enum Command {
     /// comes from DERMAGRAPH_PASSWORD, else one line of standard input, else
     /// a prompt on the terminal.
     CreateUser(CreateUserArgs),
+    /// Fill an empty database with a demo clinic (staff, patients,
+    /// consultations, requests) to explore in GraphiQL. Staff passwords come
+    /// from DERMAGRAPH_PASSWORD, else `demo-password-2026`.
+    SeedDemo {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// How many patients to create.
+        #[arg(long, default_value_t = 50)]
+        patients: usize,
+    },
     /// Write the GraphQL schema (SDL) that clients code against.
     ExportSchema {
         /// File to write; `-` writes to standard output.
@@ -141,6 +151,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Migrate { database, action } => run_migrations(&database, action).await,
         Command::ExportSchema { out } => export_schema(&out),
         Command::CreateUser(args) => create_user(args).await,
+        Command::SeedDemo { database, patients } => seed_demo(&database, patients).await,
     }
 }
 
@@ -180,6 +191,26 @@ async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+async fn seed_demo(database: &DatabaseConfig, patients: usize) -> anyhow::Result<()> {
+    let password =
+        std::env::var("DERMAGRAPH_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.to_owned());
+    let conn = db::connect(database).await?;
+    db::migrate(&conn).await?;
+    let summary = dermagraph::seed::seed_demo(&conn, patients, &password).await?;
+    println!(
+        "seeded {} patients, {} consultations, {} consultation requests",
+        summary.patients, summary.consultations, summary.requests
+    );
+    println!("staff (password: {password}):");
+    for (role, email) in summary.staff {
+        println!("  {:<10} {email}", role.as_str());
+    }
+    Ok(())
+}
+
+/// Password of the demo staff unless DERMAGRAPH_PASSWORD is set.
+const DEMO_PASSWORD: &str = "demo-password-2026";
 
 /// The new user's password: `DERMAGRAPH_PASSWORD`, else one line of
 /// standard input when it is not a terminal, else a hidden prompt.

@@ -24,7 +24,7 @@ async fn events(app: &TestApp, admin: &str, filter: Value) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn writes_are_audited_with_actor_and_request_id() {
+async fn r_audit_writes_are_audited_with_actor_and_request_id() {
     for_each_backend(|app| async move {
         let (admin_user, admin) = app.sign_in(Role::Admin).await;
         let response = app
@@ -54,7 +54,7 @@ async fn writes_are_audited_with_actor_and_request_id() {
 }
 
 #[tokio::test]
-async fn logins_and_failed_logins_are_audited() {
+async fn r_audit_logins_and_failed_logins_are_audited() {
     for_each_backend(|app| async move {
         let (admin_user, admin) = app.sign_in(Role::Admin).await;
         let user = app.create_user(Role::Provider).await;
@@ -76,7 +76,7 @@ async fn logins_and_failed_logins_are_audited() {
 }
 
 #[tokio::test]
-async fn reads_are_audited_through_the_batched_writer() {
+async fn r_audit_reads_are_audited_through_the_batched_writer() {
     for_each_backend(|app| async move {
         let (_, admin) = app.sign_in(Role::Admin).await;
         let colleague = app.create_user(Role::Provider).await;
@@ -99,7 +99,7 @@ async fn reads_are_audited_through_the_batched_writer() {
 }
 
 #[tokio::test]
-async fn refusals_are_audited() {
+async fn r_audit_refusals_are_audited() {
     for_each_backend(|app| async move {
         let (front_desk, token) = app.sign_in(Role::FrontDesk).await;
         let response = app
@@ -118,7 +118,7 @@ async fn refusals_are_audited() {
 }
 
 #[tokio::test]
-async fn audit_rows_hold_no_personal_data() {
+async fn r_audit_audit_rows_hold_no_personal_data() {
     for_each_backend(|app| async move {
         let (admin_user, admin) = app.sign_in(Role::Admin).await;
         let user = app.create_user(Role::FrontDesk).await;
@@ -152,7 +152,7 @@ async fn audit_rows_hold_no_personal_data() {
 }
 
 #[tokio::test]
-async fn the_audit_table_refuses_update_and_delete() {
+async fn r_audit_the_audit_table_refuses_update_and_delete() {
     for_each_backend(|app| async move {
         app.sign_in(Role::Admin).await;
         for statement in [
@@ -184,7 +184,7 @@ async fn the_audit_table_refuses_update_and_delete() {
 }
 
 #[tokio::test]
-async fn queued_read_audits_are_written_on_shutdown() {
+async fn r_audit_queued_read_audits_are_written_on_shutdown() {
     for_each_backend_with(
         // Only the shutdown flush can write them within this test.
         |config| config.audit_flush_ms = 600_000,

@@ -67,7 +67,7 @@ fn consultation_id(response: &Value) -> String {
 }
 
 #[tokio::test]
-async fn a_provider_is_never_double_booked() {
+async fn r_booking_a_provider_is_never_double_booked() {
     for_each_backend(|app| async move {
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
         let provider = app.create_user(Role::Provider).await.id.to_string();
@@ -106,7 +106,7 @@ async fn a_provider_is_never_double_booked() {
 }
 
 #[tokio::test]
-async fn concurrent_bookings_of_one_slot_have_exactly_one_winner() {
+async fn r_booking_concurrent_bookings_of_one_slot_have_exactly_one_winner() {
     for_each_backend(|app| async move {
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
         let provider = app.create_user(Role::Provider).await.id.to_string();
@@ -142,7 +142,7 @@ async fn concurrent_bookings_of_one_slot_have_exactly_one_winner() {
 }
 
 #[tokio::test]
-async fn archived_patients_cannot_be_booked() {
+async fn r_records_archived_patients_cannot_be_booked() {
     for_each_backend(|app| async move {
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
         let provider = app.create_user(Role::Provider).await.id.to_string();
@@ -160,7 +160,7 @@ async fn archived_patients_cannot_be_booked() {
 }
 
 #[tokio::test]
-async fn completing_with_a_plan_requires_a_screening_that_clears_treatment() {
+async fn r_screening_r_series_completing_with_a_plan_requires_a_screening_that_clears_treatment() {
     for_each_backend(|app| async move {
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
         let (provider_user, provider) = app.sign_in(Role::Provider).await;
@@ -244,7 +244,7 @@ async fn only_providers_complete_and_the_front_desk_never_sees_clinical_parts() 
 }
 
 #[tokio::test]
-async fn screenings_and_signed_consents_are_recorded() {
+async fn r_consent_screenings_and_signed_consents_are_recorded() {
     for_each_backend(|app| async move {
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
         let (provider_user, provider) = app.sign_in(Role::Provider).await;

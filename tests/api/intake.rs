@@ -35,7 +35,7 @@ async fn request_id(response: &Value) -> String {
 }
 
 #[tokio::test]
-async fn the_public_form_needs_consent_to_be_contacted() {
+async fn r_contact_the_public_form_needs_consent_to_be_contacted() {
     for_each_backend(|app| async move {
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
         let accepted = submit(&app, json!({}), None).await;
@@ -83,7 +83,7 @@ async fn the_public_form_needs_consent_to_be_contacted() {
 }
 
 #[tokio::test]
-async fn a_filled_honeypot_gets_the_same_answer_and_is_stored_as_spam() {
+async fn r_honeypot_a_filled_honeypot_gets_the_same_answer_and_is_stored_as_spam() {
     for_each_backend(|app| async move {
         let human = submit(&app, json!({}), None).await;
         let bot = submit(&app, json!({ "honeypot": "http://cheap-pills.example" }), None).await;
@@ -101,7 +101,7 @@ async fn a_filled_honeypot_gets_the_same_answer_and_is_stored_as_spam() {
 }
 
 #[tokio::test]
-async fn public_submissions_are_rate_limited_per_ip() {
+async fn r_honeypot_public_submissions_are_rate_limited_per_ip() {
     for_each_backend_with(
         |config| config.public_submissions_per_window = 2,
         |app| async move {
@@ -188,7 +188,7 @@ async fn partners_submit_with_their_scope_and_are_named_as_the_source() {
 }
 
 #[tokio::test]
-async fn a_matching_patient_is_suggested_not_merged_and_conversion_carries_consent() {
+async fn r_dedup_a_matching_patient_is_suggested_not_merged_and_conversion_carries_consent() {
     for_each_backend(|app| async move {
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
         let existing = app

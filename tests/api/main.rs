@@ -17,6 +17,7 @@ mod migrations;
 mod patients;
 mod policy;
 mod schema;
+mod seed;
 mod sessions;
 mod staff;
 mod startup;

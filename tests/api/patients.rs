@@ -175,7 +175,7 @@ async fn a_stale_version_is_a_conflict_and_writes_nothing() {
 }
 
 #[tokio::test]
-async fn archived_patients_leave_the_default_list_but_are_kept() {
+async fn r_records_archived_patients_leave_the_default_list_but_are_kept() {
     for_each_backend(|app| async move {
         let patient = seed_patient(&app, "Iris", "Chen").await;
         seed_patient(&app, "Noah", "Brown").await;
@@ -255,7 +255,7 @@ async fn patients_page_forward_and_backward_over_a_boundary() {
 }
 
 #[tokio::test]
-async fn contact_consent_is_recorded_and_revoked_with_history() {
+async fn r_contact_consent_is_recorded_and_revoked_with_history() {
     for_each_backend(|app| async move {
         let patient = seed_patient(&app, "Rosa", "Diaz").await;
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
@@ -281,7 +281,7 @@ async fn contact_consent_is_recorded_and_revoked_with_history() {
 }
 
 #[tokio::test]
-async fn every_patient_read_and_write_is_audited() {
+async fn r_audit_every_patient_read_and_write_is_audited() {
     for_each_backend(|app| async move {
         let (_, provider) = app.sign_in(Role::Provider).await;
         let response = app.gql(CREATE, json!({ "input": { "firstName": "Eve", "lastName": "Adler" } }), Some(&provider)).await;

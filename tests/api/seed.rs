@@ -1,0 +1,34 @@
+//! `seed-demo` builds a clinic a new user can explore at once.
+
+use serde_json::json;
+
+use crate::helpers::for_each_backend;
+
+#[tokio::test]
+async fn seed_demo_builds_a_clinic_to_explore() {
+    for_each_backend(|app| async move {
+        let summary = dermagraph::seed::seed_demo(&app.db, 6, "demo passphrase 2026").await.unwrap();
+        assert_eq!(summary.patients, 6);
+        assert_eq!(summary.consultations, 9, "6 upcoming and 3 completed");
+        let login = app.login("dr.rivera@demo.clinic", "demo passphrase 2026").await;
+        let token = login["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("{login}")).to_owned();
+        let view = app
+            .gql(
+                "{ patients(first: 10) { totalCount edges { node { lastName consultations { status provider { displayName } }
+                   treatmentPlan { plannedSessions } medicalHistory { allergies } } } }
+                   consultationRequests { totalCount } }",
+                json!({}),
+                Some(&token),
+            )
+            .await;
+        assert!(view["errors"].is_null(), "{view}");
+        assert_eq!(view["data"]["patients"]["totalCount"], 6);
+        assert_eq!(view["data"]["consultationRequests"]["totalCount"], 2, "the spam request is hidden");
+        let plans = view["data"]["patients"]["edges"].as_array().unwrap().iter().filter(|e| e["node"]["treatmentPlan"].is_object()).count();
+        assert_eq!(plans, 3);
+
+        let again = dermagraph::seed::seed_demo(&app.db, 6, "demo passphrase 2026").await;
+        assert!(again.is_err(), "seeding twice is refused");
+    })
+    .await;
+}
