@@ -1,20 +1,14 @@
 //! Guards for GraphQL fields: who may call an operation or read a field.
-//! A refusal is audited (ACCESS_DENIED) and answered with UNAUTHENTICATED
-//! or FORBIDDEN; the same guard applies whether the field is reached at the
+//! A refusal is answered with UNAUTHENTICATED or FORBIDDEN (and audited as
+//! ACCESS_DENIED when the response is sent, see `http::graphql`); the same guard applies whether the field is reached at the
 //! root or nested.
 
 use async_graphql::{Context, Guard};
 
 use crate::{
     auth::actor::{Actor, RequestContext},
-    domain::{
-        audit::{AuditAction, AuditOutcome},
-        scope::ApiScope,
-        staff::Role,
-    },
+    domain::{scope::ApiScope, staff::Role},
     error::AppError,
-    services::audit::AuditEvent,
-    state::AppState,
 };
 
 /// Who may pass: staff in some roles, and partners holding a scope (or any
@@ -24,6 +18,7 @@ pub struct Allow {
     roles: &'static [Role],
     scope: Option<ApiScope>,
     any_partner: bool,
+    anonymous: bool,
 }
 
 const ALL_ROLES: &[Role] = &[Role::Admin, Role::Provider, Role::FrontDesk];
@@ -34,6 +29,7 @@ impl Allow {
         roles: ALL_ROLES,
         scope: None,
         any_partner: true,
+        anonymous: false,
     };
     /// Administrators only.
     pub const ADMIN: Self = Self::staff(&[Role::Admin]);
@@ -50,6 +46,7 @@ impl Allow {
             roles,
             scope: None,
             any_partner: false,
+            anonymous: false,
         }
     }
 
@@ -59,8 +56,18 @@ impl Allow {
             roles,
             scope: Some(scope),
             any_partner: false,
+            anonymous: false,
         }
     }
+
+    /// Partners never; staff and callers signing in (who only reach user
+    /// objects through their own session payload) may.
+    pub const NOT_PARTNERS: Self = Self {
+        roles: ALL_ROLES,
+        scope: None,
+        any_partner: false,
+        anonymous: true,
+    };
 
     /// Whether the actor passes.
     pub fn admits(&self, actor: &Actor) -> bool {
@@ -73,7 +80,7 @@ impl Allow {
                         .is_some_and(|scope| partner.scopes.contains(&scope))
             }
             Actor::System => true,
-            Actor::Anonymous => false,
+            Actor::Anonymous => self.anonymous,
         }
     }
 }
@@ -84,17 +91,7 @@ impl Guard for Allow {
         if self.admits(&request.actor) {
             return Ok(());
         }
-        let field = ctx.item.node.name.node.to_string();
-        if let Ok(state) = ctx.data::<AppState>() {
-            state
-                .audit
-                .record(
-                    request,
-                    &field,
-                    AuditEvent::new(AuditAction::AccessDenied).outcome(AuditOutcome::Denied),
-                )
-                .await;
-        }
+        // The refusal is audited with the response (`http::graphql`).
         let error = match (&request.actor, request.credential_problem) {
             (Actor::Anonymous, Some(problem)) => AppError::Unauthenticated(problem.message()),
             (Actor::Anonymous, None) => AppError::Unauthenticated("sign in to do this"),

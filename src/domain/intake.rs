@@ -89,8 +89,9 @@ impl ConsentProblem {
     }
 }
 
-/// Checks the consent of a request (R-CONTACT): at least one channel, the
-/// preferred one among them, and a way to reach each consented channel.
+/// Checks the consent of a request (R-CONTACT): at least one of PHONE,
+/// TEXT or EMAIL (IN_PERSON alone is no consent to be contacted), the
+/// preferred channel among them, and a way to reach each consented channel.
 ///
 /// # Errors
 /// The first [`ConsentProblem`].
@@ -100,7 +101,10 @@ pub fn check_request_consent(
     has_email: bool,
     has_phone: bool,
 ) -> Result<(), ConsentProblem> {
-    if consented.is_empty() {
+    if !consented
+        .iter()
+        .any(|channel| ContactChannel::CONSENTED.contains(channel))
+    {
         return Err(ConsentProblem::Missing);
     }
     if !consented.contains(&preferred) {
@@ -155,6 +159,11 @@ mod tests {
         );
         assert_eq!(
             check_request_consent(InPerson, &set(&[InPerson]), false, false),
+            Err(ConsentProblem::Missing),
+            "IN_PERSON alone is no consent to be contacted"
+        );
+        assert_eq!(
+            check_request_consent(InPerson, &set(&[InPerson, Email]), true, false),
             Ok(())
         );
     }

@@ -39,6 +39,12 @@ impl Role {
     pub fn sees_clinical_data(self) -> bool {
         matches!(self, Self::Admin | Self::Provider)
     }
+
+    /// Whether the role may write clinical data: providers only (admins
+    /// read everything but chart nothing).
+    pub fn writes_clinical_data(self) -> bool {
+        self == Self::Provider
+    }
 }
 
 /// The kind of professional license a provider holds.
@@ -197,5 +203,7 @@ mod tests {
         assert!(Role::Admin.sees_clinical_data());
         assert!(Role::Provider.sees_clinical_data());
         assert!(!Role::FrontDesk.sees_clinical_data());
+        assert!(Role::Provider.writes_clinical_data());
+        assert!(!Role::Admin.writes_clinical_data());
     }
 }

@@ -20,9 +20,11 @@ use uuid::Uuid;
 
 use super::{HttpState, RequestId};
 use crate::{
-    auth::authenticate::authenticate,
+    auth::{actor::RequestContext, authenticate::authenticate},
+    domain::audit::{AuditAction, AuditOutcome},
     error::{AppError, ErrorCode, INTERNAL_MESSAGE},
     graphql::loaders::Loaders,
+    services::audit::AuditEvent,
 };
 
 /// Content Security Policy of the GraphiQL page, which loads its scripts
@@ -212,6 +214,7 @@ async fn run_operations(
             .data(Loaders::new(&state.app.db));
         let mut response = state.schema.execute(request).await;
         response.errors.iter_mut().for_each(classify_error);
+        audit_refusals(state, &context, &response.errors).await;
         state.app.metrics.record_operation(
             operation.as_deref(),
             response.is_err(),
@@ -225,6 +228,48 @@ async fn run_operations(
         Some(BatchResponse::Batch(responses))
     };
     Json(body).into_response()
+}
+
+/// R-AUDIT: every refusal in the response (a guard at the root or on a
+/// nested field, or an object-level check in a service) leaves an
+/// ACCESS_DENIED row naming the field's path.
+async fn audit_refusals(state: &HttpState, context: &RequestContext, errors: &[ServerError]) {
+    let refusal_codes = [
+        ErrorCode::Forbidden.as_str(),
+        ErrorCode::Unauthenticated.as_str(),
+    ];
+    for error in errors {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"));
+        let refused = code.is_some_and(|code| {
+            refusal_codes
+                .iter()
+                .any(|refusal| *code == async_graphql::Value::from(*refusal))
+        });
+        if !refused || error.path.is_empty() {
+            continue;
+        }
+        let operation = error
+            .path
+            .iter()
+            .filter_map(|segment| match segment {
+                async_graphql::PathSegment::Field(name) => Some(name.as_str()),
+                async_graphql::PathSegment::Index(_) => None,
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+        state
+            .app
+            .audit
+            .record(
+                context,
+                &operation,
+                AuditEvent::new(AuditAction::AccessDenied).outcome(AuditOutcome::Denied),
+            )
+            .await;
+    }
 }
 
 /// Gives every error a code. Errors without one come either from

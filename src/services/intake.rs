@@ -191,6 +191,19 @@ pub async fn submit(
         _ => (RequestSource::WebForm, None),
     };
     let mut write = AuditedWrite::begin(db, request, "submitConsultationRequest").await?;
+    if let Some(key) = &idempotency_key {
+        // A key older than the window is free again.
+        consultation_requests::Entity::update_many()
+            .col_expr(
+                consultation_requests::Column::IdempotencyKey,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(consultation_requests::Column::IdempotencyActor.eq(actor_key.as_str()))
+            .filter(consultation_requests::Column::IdempotencyKey.eq(key.as_str()))
+            .filter(consultation_requests::Column::CreatedAt.lte(Utc::now() - IDEMPOTENCY_WINDOW))
+            .exec(&*write)
+            .await?;
+    }
     if let Some(key) = &throttle_key {
         throttle::record_attempt(&*write, &key.0, key.1).await?;
     }
@@ -452,7 +465,9 @@ pub async fn convert_request(
     };
     // Carry the consent over as it was given: same time, source and text.
     let source = match (&current.source, &current.source_detail) {
-        (RequestSource::Partner, Some(partner)) => format!("PARTNER:{partner}"),
+        (RequestSource::Partner, Some(partner)) => {
+            format!("PARTNER:{partner}").chars().take(200).collect()
+        }
         (RequestSource::Partner, None) => "PARTNER".to_owned(),
         (RequestSource::WebForm, _) => "WEB_FORM".to_owned(),
         (RequestSource::Phone, _) => "PHONE".to_owned(),

@@ -45,13 +45,15 @@ pub enum PatientAccess {
     Read,
     /// Change demographics and contact data.
     Write,
-    /// Read or change clinical data (medical history, skin assessment).
-    Clinical,
+    /// Read clinical data (medical history, skin assessment).
+    ClinicalRead,
+    /// Change clinical data.
+    ClinicalWrite,
 }
 
 /// The one object-level check every patient-scoped read and write passes:
-/// staff read and write demographics, only admins and providers touch
-/// clinical data, partners need `patients:read` / `patients:write` and never
+/// staff read and write demographics, admins and providers read clinical
+/// data and only providers write it, partners need `patients:read` / `patients:write` and never
 /// see clinical data.
 ///
 /// # Errors
@@ -59,7 +61,8 @@ pub enum PatientAccess {
 pub fn authorize(actor: &Actor, access: PatientAccess) -> AppResult<()> {
     let allowed = match (actor, access) {
         (Actor::System, _) => true,
-        (Actor::Staff(staff), PatientAccess::Clinical) => staff.role.sees_clinical_data(),
+        (Actor::Staff(staff), PatientAccess::ClinicalRead) => staff.role.sees_clinical_data(),
+        (Actor::Staff(staff), PatientAccess::ClinicalWrite) => staff.role.writes_clinical_data(),
         (Actor::Staff(_), _) => true,
         (Actor::Partner(partner), PatientAccess::Read) => {
             partner.scopes.contains(&ApiScope::PatientsRead)
@@ -67,13 +70,26 @@ pub fn authorize(actor: &Actor, access: PatientAccess) -> AppResult<()> {
         (Actor::Partner(partner), PatientAccess::Write) => {
             partner.scopes.contains(&ApiScope::PatientsWrite)
         }
-        (Actor::Partner(_), PatientAccess::Clinical) => false,
+        (Actor::Partner(_), PatientAccess::ClinicalRead | PatientAccess::ClinicalWrite) => false,
         (Actor::Anonymous, _) => return Err(AppError::Unauthenticated("sign in to do this")),
     };
     if allowed {
         Ok(())
     } else {
         Err(AppError::Forbidden)
+    }
+}
+
+/// The consent source a partner's calls always record: `PARTNER:<name>`.
+pub fn partner_source(actor: &Actor) -> Option<String> {
+    match actor {
+        Actor::Partner(partner) => Some(
+            format!("PARTNER:{}", partner.name)
+                .chars()
+                .take(200)
+                .collect(),
+        ),
+        _ => None,
     }
 }
 
@@ -236,8 +252,21 @@ async fn check_demographics(
     }))
 }
 
+/// Folding can lengthen text (one CJK character becomes several letters);
+/// keys are cut to their column's length.
+fn cut(text: String, max_chars: usize) -> String {
+    if text.chars().count() > max_chars {
+        text.chars().take(max_chars).collect()
+    } else {
+        text
+    }
+}
+
 fn sort_name(first: &str, last: &str) -> String {
-    format!("{} {}", fold_for_search(last), fold_for_search(first))
+    cut(
+        format!("{} {}", fold_for_search(last), fold_for_search(first)),
+        210,
+    )
 }
 
 fn search_text(patient: &patients::Model) -> String {
@@ -248,15 +277,18 @@ fn search_text(patient: &patients::Model) -> String {
         .chars()
         .filter(char::is_ascii_digit)
         .collect();
-    fold_for_search(&format!(
-        "{} {} {} {} {} {}",
-        patient.first_name,
-        patient.last_name,
-        patient.preferred_name.as_deref().unwrap_or(""),
-        patient.email.as_deref().unwrap_or(""),
-        patient.phone.as_deref().unwrap_or(""),
-        digits
-    ))
+    cut(
+        fold_for_search(&format!(
+            "{} {} {} {} {} {}",
+            patient.first_name,
+            patient.last_name,
+            patient.preferred_name.as_deref().unwrap_or(""),
+            patient.email.as_deref().unwrap_or(""),
+            patient.phone.as_deref().unwrap_or(""),
+            digits
+        )),
+        800,
+    )
 }
 
 /// A new human-readable chart number such as `DG-7K3M9Q`.
@@ -287,6 +319,8 @@ async fn write_medical_history(
         version: Set(1),
     };
     if exists {
+        let mut model = model;
+        model.version = sea_orm::ActiveValue::NotSet;
         medical_histories::Entity::update_many()
             .set(model)
             .col_expr(
@@ -347,7 +381,7 @@ pub async fn create_patient(
 ) -> AppResult<patients::Model> {
     authorize(&request.actor, PatientAccess::Write)?;
     if !clinical.is_empty() {
-        authorize(&request.actor, PatientAccess::Clinical)?;
+        authorize(&request.actor, PatientAccess::ClinicalWrite)?;
     }
     let mut write = AuditedWrite::begin(db, request, "createPatient").await?;
     let patient = insert_patient(&mut write, demographics, clinical, consent).await?;
@@ -411,6 +445,19 @@ pub async fn insert_patient(
         write_medical_history(&**write, patient.id, history, false).await?;
     }
     if let Some(consent) = consent {
+        let version = clean(
+            "contactConsent.consentTextVersion",
+            consent.consent_text_version.clone(),
+            64,
+        )?;
+        let source = clean("contactConsent.source", Some(consent.source.clone()), 200)?
+            .unwrap_or_else(|| "STAFF".to_owned());
+        let source = partner_source(&request.actor).unwrap_or(source);
+        let consent = ConsentGrant {
+            consent_text_version: version,
+            source,
+            ..consent
+        };
         write_consents(
             &**write,
             request,
@@ -445,7 +492,7 @@ pub async fn update_patient(
 ) -> AppResult<patients::Model> {
     authorize(&request.actor, PatientAccess::Write)?;
     if !clinical.is_empty() {
-        authorize(&request.actor, PatientAccess::Clinical)?;
+        authorize(&request.actor, PatientAccess::ClinicalWrite)?;
     }
     let mut write = AuditedWrite::begin(db, request, "updatePatient").await?;
     let current = find_patient(&*write, id).await?;
@@ -487,7 +534,7 @@ pub async fn update_patient(
     next.sort_name = sort_name(&next.first_name, &next.last_name);
     next.search_text = search_text(&next);
     next.updated_at = Utc::now();
-    next.version = expected_version + 1;
+    next.version = current.version.saturating_add(1);
     // Every column is written (`reset_all`), except the key.
     let mut active = patients::ActiveModel::from(next).reset_all();
     active.id = sea_orm::ActiveValue::Unchanged(id);
@@ -605,6 +652,7 @@ pub async fn set_contact_consent(
     }
     let source =
         clean("source", Some(source.to_owned()), 200)?.unwrap_or_else(|| "STAFF".to_owned());
+    let source = partner_source(&request.actor).unwrap_or(source);
     let mut write = AuditedWrite::begin(db, request, operation).await?;
     let patient = find_patient(&*write, patient_id).await?;
     write_consents(

@@ -55,6 +55,8 @@ pub struct Session {
 }
 
 fn throttle_keys(email: &str, request: &RequestContext) -> Vec<(String, ThrottlePolicy)> {
+    // Whatever was typed, the key fits its column (emails are at most 254).
+    let email: String = email.chars().take(254).collect();
     let mut keys = vec![(format!("account:{email}"), ACCOUNT_THROTTLE)];
     if let Some(ip) = request.client_ip {
         keys.push((format!("ip:{ip}"), IP_THROTTLE));
@@ -112,7 +114,7 @@ pub async fn login(
         write.commit().await?;
         return Err(AppError::Unauthenticated(LOGIN_REFUSED));
     };
-    login_throttle::Entity::delete_by_id(format!("account:{normalized}"))
+    login_throttle::Entity::delete_by_id(throttles[0].0.clone())
         .exec(&*write)
         .await?;
     let lifetime = session_lifetime(&*write).await?;

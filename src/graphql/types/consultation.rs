@@ -4,65 +4,25 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{identity::User, patient::Patient};
+use super::{
+    identity::{User, load_user},
+    patient::{Patient, load_patient},
+};
 use crate::{
     auth::guards::Allow,
     domain::{
-        audit::{AuditAction, EntityType},
         consultation::{ConsultationStatus, PlanStatus},
         patient::{FitzpatrickType, SkinConcern, split_codes},
-        screening::{Contraindication, ScreeningAnswers},
+        screening::{Contraindication, ScreeningAnswers, ScreeningFindings, clears_treatment},
         treatment_area::TreatmentArea,
     },
     entities::{consultations, informed_consents, screenings, treatment_plans},
-    graphql::{app_state, loaders::Loaders, request_context},
-    services::{
-        audit::AuditEvent,
-        consultations::{Assessment, PhotoReference as StoredPhoto, PlanProposal},
-    },
+    graphql::loaders::Loaders,
+    services::consultations::{Assessment, PhotoReference as StoredPhoto, PlanProposal},
 };
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap_or_default()
-}
-
-/// The staff member with this id, through the request's loader.
-pub async fn load_user(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<User>> {
-    Ok(ctx
-        .data::<Loaders>()?
-        .users
-        .load_one(id)
-        .await?
-        .and_then(|rows| rows.into_iter().next())
-        .map(User::from))
-}
-
-/// A patient through the request's loader; the read is audited.
-pub async fn load_patient(
-    ctx: &Context<'_>,
-    id: uuid::Uuid,
-    operation: &str,
-) -> async_graphql::Result<Option<Patient>> {
-    let Some(patient) = ctx
-        .data::<Loaders>()?
-        .patients
-        .load_one(id)
-        .await?
-        .and_then(|rows| rows.into_iter().next())
-    else {
-        return Ok(None);
-    };
-    app_state(ctx)?
-        .audit
-        .record(
-            request_context(ctx)?,
-            operation,
-            AuditEvent::new(AuditAction::Read)
-                .entity(EntityType::Patient, Some(id))
-                .patient(id),
-        )
-        .await;
-    Ok(Some(Patient(patient)))
 }
 
 /// A consultation: the patient's visit with a provider before treatment.
@@ -215,8 +175,12 @@ impl Screening {
     }
     /// Whether the findings allow treatment.
     async fn clears_treatment(&self) -> bool {
-        self.0.absolute_findings.is_empty()
-            && (self.0.relative_findings.is_empty() || self.0.override_reason.is_some())
+        let findings = ScreeningFindings {
+            absolute: split_codes(&self.0.absolute_findings),
+            relative: split_codes(&self.0.relative_findings),
+            advisories: split_codes(&self.0.advisories),
+        };
+        clears_treatment(&findings, self.0.override_reason.as_deref()).is_ok()
     }
     /// Every answer as given.
     async fn answers(&self) -> async_graphql::Result<ScreeningAnswersView> {
@@ -324,7 +288,8 @@ impl TreatmentPlan {
             .into_iter()
             .collect()
     }
-    /// Goals.
+    /// Goals (clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn goals(&self) -> &str {
         &self.0.goals
     }

@@ -5,17 +5,36 @@ use async_graphql::{ID, InputObject, SimpleObject, Union};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
+    auth::guards::Allow,
     domain::staff::{License as DomainLicense, LicenseKind, Role},
     entities::{api_clients, users},
     services::{api_clients::scopes_of, sessions::Session, users::license_of},
 };
+
+/// The staff member with this id, through the request's loader.
+///
+/// # Errors
+/// The loader's database error.
+pub async fn load_user(
+    ctx: &async_graphql::Context<'_>,
+    id: uuid::Uuid,
+) -> async_graphql::Result<Option<User>> {
+    Ok(ctx
+        .data::<crate::graphql::loaders::Loaders>()?
+        .users
+        .load_one(id)
+        .await?
+        .and_then(|rows| rows.into_iter().next())
+        .map(User::from))
+}
 
 /// A staff member's account.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct User {
     /// The user's id.
     pub id: ID,
-    /// Login email (lower-cased).
+    /// Login email (lower-cased; never shown to partners).
+    #[graphql(guard = "Allow::NOT_PARTNERS")]
     pub email: String,
     /// Name shown to colleagues and on charts.
     pub display_name: String,
@@ -23,7 +42,9 @@ pub struct User {
     pub role: Role,
     /// False once the account is deactivated; it can no longer sign in.
     pub active: bool,
-    /// Professional license, for licensed staff (R-LICENSE).
+    /// Professional license, for licensed staff (R-LICENSE; never shown to
+    /// partners).
+    #[graphql(guard = "Allow::NOT_PARTNERS")]
     pub license: Option<License>,
     /// When the account was created.
     pub created_at: DateTime<Utc>,

@@ -3,50 +3,18 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::patient::Patient;
+use super::patient::{Patient, load_patient};
 use crate::{
     domain::{
-        audit::{AuditAction, EntityType},
         intake::{RequestSource, RequestStatus},
         patient::{ContactChannel, split_codes},
     },
     entities::consultation_requests,
-    graphql::{app_state, loaders::Loaders, request_context},
-    services::audit::AuditEvent,
 };
 
 /// A request for a consultation, from the web form, a phone call or a
 /// partner's booking widget.
 pub struct ConsultationRequest(pub consultation_requests::Model);
-
-/// Loads a linked patient; reading it is audited like any patient read.
-async fn load_patient(
-    ctx: &Context<'_>,
-    id: Option<uuid::Uuid>,
-    operation: &str,
-) -> async_graphql::Result<Option<Patient>> {
-    let Some(id) = id else { return Ok(None) };
-    let Some(patient) = ctx
-        .data::<Loaders>()?
-        .patients
-        .load_one(id)
-        .await?
-        .and_then(|rows| rows.into_iter().next())
-    else {
-        return Ok(None);
-    };
-    app_state(ctx)?
-        .audit
-        .record(
-            request_context(ctx)?,
-            operation,
-            AuditEvent::new(AuditAction::Read)
-                .entity(EntityType::Patient, Some(id))
-                .patient(id),
-        )
-        .await;
-    Ok(Some(Patient(patient)))
-}
 
 /// A request for a consultation, from the web form, a phone call or a
 /// partner's booking widget.
@@ -125,16 +93,17 @@ impl ConsultationRequest {
     /// An existing patient with the same email or phone (R-DEDUP): a
     /// suggestion to link on conversion, never merged silently.
     async fn suggested_patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
-        load_patient(
-            ctx,
-            self.0.suggested_patient_id,
-            "ConsultationRequest.suggestedPatient",
-        )
-        .await
+        match self.0.suggested_patient_id {
+            Some(id) => load_patient(ctx, id, "ConsultationRequest.suggestedPatient").await,
+            None => Ok(None),
+        }
     }
     /// The patient the request was converted to.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
-        load_patient(ctx, self.0.patient_id, "ConsultationRequest.patient").await
+        match self.0.patient_id {
+            Some(id) => load_patient(ctx, id, "ConsultationRequest.patient").await,
+            None => Ok(None),
+        }
     }
     /// When the request arrived.
     async fn created_at(&self) -> DateTime<Utc> {

@@ -22,6 +22,7 @@ use crate::{
         audit::AuditEvent,
         patients::{
             ClinicalDetails, ConsentGrant, Demographics, MedicalHistoryInput as HistoryInput,
+            PatientAccess, authorize,
         },
     },
 };
@@ -30,6 +31,16 @@ use crate::{
 /// all staff (and partners with `patients:read`); the skin assessment and
 /// medical history only to admins and providers.
 pub struct Patient(pub patients::Model);
+
+/// Staff, or partners allowed to read the schedule.
+const SCHEDULE_READERS: Allow = Allow::staff_or_scope(
+    &[
+        crate::domain::staff::Role::Admin,
+        crate::domain::staff::Role::Provider,
+        crate::domain::staff::Role::FrontDesk,
+    ],
+    crate::domain::scope::ApiScope::ScheduleRead,
+);
 
 /// A postal address.
 #[derive(SimpleObject, Clone, Debug)]
@@ -111,16 +122,55 @@ impl From<medical_histories::Model> for MedicalHistory {
     }
 }
 
+/// A patient through the request's loader, for nested fields: the same
+/// object-level check as `patient(id)` (FORBIDDEN for callers who may not
+/// read patients), and the read is audited.
+///
+/// # Errors
+/// `FORBIDDEN`/`UNAUTHENTICATED`, or the loader's database error.
+pub async fn load_patient(
+    ctx: &Context<'_>,
+    id: uuid::Uuid,
+    operation: &str,
+) -> async_graphql::Result<Option<Patient>> {
+    let request = request_context(ctx)?;
+    authorize(&request.actor, PatientAccess::Read)?;
+    let Some(patient) = ctx
+        .data::<Loaders>()?
+        .patients
+        .load_one(id)
+        .await?
+        .and_then(|rows| rows.into_iter().next())
+    else {
+        return Ok(None);
+    };
+    app_state(ctx)?
+        .audit
+        .record(
+            request,
+            operation,
+            AuditEvent::new(AuditAction::Read)
+                .entity(EntityType::Patient, Some(id))
+                .patient(id),
+        )
+        .await;
+    Ok(Some(Patient(patient)))
+}
+
 async fn consent_history(
     ctx: &Context<'_>,
     patient_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<contact_consents::Model>> {
     let loaders = ctx.data::<Loaders>()?;
-    Ok(loaders
+    let mut history = loaders
         .contact_consents
         .load_one(patient_id)
         .await?
-        .unwrap_or_default())
+        .unwrap_or_default();
+    // In the order the consent was given (a converted request's consent
+    // keeps its original time); ties by insertion.
+    history.sort_by_key(|row| (row.recorded_at, row.id));
+    Ok(history)
 }
 
 /// A patient of the clinic. Demographics and contact data are visible to
@@ -285,7 +335,9 @@ impl Patient {
             .await;
         Ok(history.map(MedicalHistory::from))
     }
-    /// The patient's consultations, by start time.
+    /// The patient's consultations, by start time (staff, or partners with
+    /// `schedule:read`).
+    #[graphql(guard = "SCHEDULE_READERS")]
     async fn consultations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Consultation>> {
         Ok(ctx
             .data::<Loaders>()?
@@ -297,7 +349,8 @@ impl Patient {
             .map(Consultation)
             .collect())
     }
-    /// The active treatment plan (R-SERIES), if any.
+    /// The active treatment plan (R-SERIES), if any (staff).
+    #[graphql(guard = "Allow::STAFF")]
     async fn treatment_plan(
         &self,
         ctx: &Context<'_>,
@@ -326,7 +379,8 @@ impl Patient {
             .and_then(|rows| rows.into_iter().last())
             .map(Screening))
     }
-    /// Signed informed consents, oldest first (R-CONSENT).
+    /// Signed informed consents, oldest first (R-CONSENT; staff).
+    #[graphql(guard = "Allow::STAFF")]
     async fn informed_consents(
         &self,
         ctx: &Context<'_>,
