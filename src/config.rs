@@ -145,6 +145,11 @@ pub struct Config {
     /// written in bulk.
     #[arg(long, env = "DERMAGRAPH_AUDIT_FLUSH_MS", default_value_t = 1000)]
     pub audit_flush_ms: u64,
+    /// How long (ms) a relation field waits to collect the keys of its
+    /// sibling rows into one batched SQL statement. Longer windows batch
+    /// more reliably on a busy machine; shorter ones add less latency.
+    #[arg(long, env = "DERMAGRAPH_BATCH_WINDOW_MS", default_value_t = 2)]
+    pub batch_window_ms: u64,
     /// Public consultation requests accepted per client IP in 15 minutes
     /// before RATE_LIMITED.
     #[arg(
@@ -200,6 +205,7 @@ impl Config {
             data_dir: std::path::PathBuf::from("./data"),
             trust_forwarded_for: false,
             audit_flush_ms: 1000,
+            batch_window_ms: 2,
             public_submissions_per_window: 10,
             database: DatabaseConfig::new(database_url),
             limits: GraphqlLimits::default(),

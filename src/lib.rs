@@ -45,10 +45,12 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     let metrics = Arc::new(Metrics::install()?);
     let mut db = db::connect(&config.database).await?;
     db::migrate(&db).await?;
+    let mut background_db = db.clone();
+    metrics.instrument_background(&mut background_db);
     metrics.instrument(&mut db);
     let keys = TokenKeys::for_config(&config)?;
     let (audit, _writer) = AuditSink::start(
-        db.clone(),
+        background_db,
         std::time::Duration::from_millis(config.audit_flush_ms),
     );
     let state = AppState {

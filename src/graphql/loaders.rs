@@ -2,7 +2,7 @@
 //! number of SQL statements does not grow with the page size. They are made
 //! anew for each request, so cached rows never cross users.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::{
@@ -29,6 +29,7 @@ pub struct RowsBy<E: EntityTrait> {
 impl<E: EntityTrait> RowsBy<E> {
     fn new(
         db: &DatabaseConnection,
+        window: Duration,
         column: E::Column,
         order_by: E::Column,
         key: fn(&E::Model) -> Option<Uuid>,
@@ -45,6 +46,7 @@ impl<E: EntityTrait> RowsBy<E> {
             },
             tokio::spawn,
         )
+        .delay(window)
     }
 }
 
@@ -98,58 +100,67 @@ pub struct Loaders {
 
 impl Loaders {
     /// Fresh loaders for one request.
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(db: &DatabaseConnection, window: Duration) -> Self {
         Self {
             patients: RowsBy::new(
                 db,
+                window,
                 patients::Column::Id,
                 patients::Column::Id,
                 |row: &patients::Model| Some(row.id),
             ),
             users: RowsBy::new(
                 db,
+                window,
                 users::Column::Id,
                 users::Column::Id,
                 |row: &users::Model| Some(row.id),
             ),
             medical_histories: RowsBy::new(
                 db,
+                window,
                 medical_histories::Column::PatientId,
                 medical_histories::Column::PatientId,
                 |row: &medical_histories::Model| Some(row.patient_id),
             ),
             contact_consents: RowsBy::new(
                 db,
+                window,
                 contact_consents::Column::PatientId,
                 contact_consents::Column::Id,
                 |row: &contact_consents::Model| Some(row.patient_id),
             ),
             consultations_by_patient: RowsBy::new(
                 db,
+                window,
                 consultations::Column::PatientId,
                 consultations::Column::StartsAtS,
                 |row: &consultations::Model| Some(row.patient_id),
             ),
             screenings_by_consultation: RowsBy::new(
                 db,
+                window,
                 screenings::Column::ConsultationId,
                 screenings::Column::Id,
                 |row: &screenings::Model| row.consultation_id,
             ),
             screenings_by_patient: RowsBy::new(
                 db,
+                window,
                 screenings::Column::PatientId,
                 screenings::Column::Id,
                 |row: &screenings::Model| Some(row.patient_id),
             ),
             plans_by_patient: RowsBy::new(
                 db,
+                window,
                 treatment_plans::Column::PatientId,
                 treatment_plans::Column::Id,
                 |row: &treatment_plans::Model| Some(row.patient_id),
             ),
             informed_consents: RowsBy::new(
                 db,
+                window,
                 informed_consents::Column::PatientId,
                 informed_consents::Column::Id,
                 |row: &informed_consents::Model| Some(row.patient_id),

@@ -43,7 +43,7 @@ async fn audit_reads(
     state: &AppState,
     request: &RequestContext,
     operation: &str,
-    rows: &[patient_rows::Model],
+    rows: &[&patient_rows::Model],
 ) {
     for row in rows {
         state
@@ -78,7 +78,7 @@ impl PatientQuery {
         let id = parse_id(&id, "id")?;
         match patients::find_patient(&state.db, id).await {
             Ok(row) => {
-                audit_reads(state, request, "patient", std::slice::from_ref(&row)).await;
+                audit_reads(state, request, "patient", &[&row]).await;
                 Ok(Some(Patient(row)))
             }
             Err(AppError::NotFound { .. }) => Ok(None),
@@ -115,14 +115,16 @@ impl PatientQuery {
         let ordering = match order_by.unwrap_or_default() {
             PatientOrder::LastName => PatientOrdering::LastName,
             PatientOrder::CreatedAtDesc => PatientOrdering::NewestFirst,
+            PatientOrder::NextAppointment => PatientOrdering::NextAppointment,
         };
         let (rows, total) = patients::list_patients(&state.db, &filter, ordering, &page).await?;
-        audit_reads(state, request, "patients", &rows.rows).await;
+        let read: Vec<&patient_rows::Model> = rows.rows.iter().map(|(row, _)| row).collect();
+        audit_reads(state, request, "patients", &read).await;
         Ok(connection(
             rows,
             total,
-            |row| patients::cursor_key(row, ordering),
-            Patient,
+            |(_, cursor)| Ok(cursor.clone()),
+            |(row, _)| Patient(row),
         )?
         .into())
     }

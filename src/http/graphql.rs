@@ -211,7 +211,10 @@ async fn run_operations(
         let request = request
             .data(request_id.clone())
             .data(context.clone())
-            .data(Loaders::new(&state.app.db));
+            .data(Loaders::new(
+                &state.app.db,
+                std::time::Duration::from_millis(state.app.config.batch_window_ms),
+            ));
         let mut response = state.schema.execute(request).await;
         response.errors.iter_mut().for_each(classify_error);
         audit_refusals(state, &context, &response.errors).await;

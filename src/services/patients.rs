@@ -27,7 +27,7 @@ use crate::{
     },
     entities::{contact_consents, medical_histories, patients},
     error::{AppError, AppResult},
-    graphql::pagination::{Page, PageDirection, PageRequest},
+    graphql::pagination::{KeysetCursor, Page, PageDirection, PageRequest},
     services::{
         audit::{AuditEvent, AuditedWrite},
         policy::current_policy,
@@ -696,6 +696,8 @@ pub enum PatientOrdering {
     LastName,
     /// Newest first.
     NewestFirst,
+    /// Soonest upcoming appointment first; patients without one last.
+    NextAppointment,
 }
 
 impl PatientOrdering {
@@ -703,8 +705,64 @@ impl PatientOrdering {
         match self {
             Self::LastName => "patients_by_last_name",
             Self::NewestFirst => "patients_newest_first",
+            Self::NextAppointment => "patients_by_next_appointment",
         }
     }
+}
+
+/// Sort key of patients without an upcoming appointment: after everyone.
+const NO_APPOINTMENT: i64 = i64::MAX;
+
+/// The patient's earliest scheduled consultation at or after `now_s`
+/// (Unix seconds), or [`NO_APPOINTMENT`], as a correlated subquery.
+fn next_appointment_expr(now_s: i64) -> Expr {
+    use crate::{domain::consultation::ConsultationStatus, entities::consultations};
+    use sea_orm::{
+        ActiveEnum,
+        sea_query::{Func, Query},
+    };
+    let earliest = Query::select()
+        .expr(Expr::col((consultations::Entity, consultations::Column::StartsAtS)).min())
+        .from(consultations::Entity)
+        .and_where(
+            Expr::col((consultations::Entity, consultations::Column::PatientId))
+                .equals((patients::Entity, patients::Column::Id)),
+        )
+        .and_where(
+            Expr::col((consultations::Entity, consultations::Column::Status))
+                .eq(ConsultationStatus::Scheduled.to_value()),
+        )
+        .and_where(Expr::col((consultations::Entity, consultations::Column::StartsAtS)).gte(now_s))
+        .to_owned();
+    Func::coalesce([
+        Expr::SubQuery(None, Box::new(earliest.into())),
+        Expr::value(NO_APPOINTMENT),
+    ])
+    .into()
+}
+
+/// The next appointment (Unix seconds) of each of these patients.
+async fn next_appointments(
+    db: &impl ConnectionTrait,
+    patient_ids: &[Uuid],
+    now_s: i64,
+) -> AppResult<std::collections::HashMap<Uuid, i64>> {
+    use crate::{domain::consultation::ConsultationStatus, entities::consultations};
+    let rows: Vec<(Uuid, Option<i64>)> = consultations::Entity::find()
+        .select_only()
+        .column(consultations::Column::PatientId)
+        .column_as(consultations::Column::StartsAtS.min(), "next")
+        .filter(consultations::Column::PatientId.is_in(patient_ids.iter().copied()))
+        .filter(consultations::Column::Status.eq(ConsultationStatus::Scheduled))
+        .filter(consultations::Column::StartsAtS.gte(now_s))
+        .group_by(consultations::Column::PatientId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, next)| next.map(|next| (id, next)))
+        .collect())
 }
 
 /// Filters of the patient list.
@@ -717,29 +775,14 @@ pub struct PatientFilter {
     pub archived: Option<bool>,
 }
 
-/// The cursor key of a patient in an ordering.
-pub fn cursor_key(
-    patient: &patients::Model,
-    ordering: PatientOrdering,
-) -> AppResult<crate::graphql::pagination::KeysetCursor> {
-    let name = ordering.cursor_name();
-    match ordering {
-        PatientOrdering::LastName => {
-            crate::graphql::pagination::KeysetCursor::new(name, &(&patient.sort_name, patient.id))
-        }
-        PatientOrdering::NewestFirst => {
-            crate::graphql::pagination::KeysetCursor::new(name, &patient.id)
-        }
-    }
-}
-
 fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
 
-/// One page of patients and the total matching the filter.
+/// One page of patients, each with its cursor, and the total matching
+/// the filter.
 ///
 /// # Errors
 /// `BAD_USER_INPUT` for a cursor of another ordering; database failures.
@@ -748,7 +791,7 @@ pub async fn list_patients(
     filter: &PatientFilter,
     ordering: PatientOrdering,
     page: &PageRequest,
-) -> AppResult<(Page<patients::Model>, i64)> {
+) -> AppResult<(Page<(patients::Model, KeysetCursor)>, i64)> {
     let mut query = patients::Entity::find();
     query = if filter.archived.unwrap_or(false) {
         query.filter(patients::Column::ArchivedAt.is_not_null())
@@ -777,6 +820,7 @@ pub async fn list_patients(
     let total = i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX);
     let forward = page.direction == PageDirection::Forward;
     let name = ordering.cursor_name();
+    let mut next_now_s = 0;
     match ordering {
         PatientOrdering::LastName => {
             if let Some((sort, id)) = page.cursor_key::<(String, Uuid)>(name)? {
@@ -805,7 +849,45 @@ pub async fn list_patients(
                 if forward { Order::Desc } else { Order::Asc },
             );
         }
+        PatientOrdering::NextAppointment => {
+            // "Now" travels in the cursor, so every page sorts alike.
+            let cursor = page.cursor_key::<(i64, i64, Uuid)>(name)?;
+            let now_s = cursor.map_or_else(|| Utc::now().timestamp(), |(now_s, _, _)| now_s);
+            next_now_s = now_s;
+            if let Some((_, next_s, id)) = cursor {
+                let key = Expr::tuple([
+                    next_appointment_expr(now_s),
+                    Expr::col(patients::Column::Id),
+                ]);
+                let at = Expr::tuple([Expr::value(next_s), Expr::value(id)]);
+                query = query.filter(if forward { key.gt(at) } else { key.lt(at) });
+            }
+            let order = if forward { Order::Asc } else { Order::Desc };
+            query = query
+                .order_by(next_appointment_expr(now_s), order.clone())
+                .order_by(patients::Column::Id, order);
+        }
     }
     let rows = query.limit(page.fetch_limit()).all(db).await?;
+    let next = if ordering == PatientOrdering::NextAppointment {
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+        next_appointments(db, &ids, next_now_s).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let cursor = match ordering {
+                PatientOrdering::LastName => KeysetCursor::new(name, &(&row.sort_name, row.id)),
+                PatientOrdering::NewestFirst => KeysetCursor::new(name, &row.id),
+                PatientOrdering::NextAppointment => {
+                    let next_s = next.get(&row.id).copied().unwrap_or(NO_APPOINTMENT);
+                    KeysetCursor::new(name, &(next_now_s, next_s, row.id))
+                }
+            }?;
+            Ok((row, cursor))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
     Ok((page.into_page(rows), total))
 }

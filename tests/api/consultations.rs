@@ -285,7 +285,8 @@ async fn r_consent_screenings_and_signed_consents_are_recorded() {
 #[tokio::test]
 async fn nested_consultations_and_providers_cost_the_same_for_5_or_50_patients() {
     for_each_backend_with(
-        |config| config.audit_flush_ms = 600_000,
+        // A wide batch window, so a busy shared machine cannot split a batch.
+        |config| config.batch_window_ms = 50,
         |app| async move {
             let (_, desk) = app.sign_in(Role::FrontDesk).await;
             let providers = [app.create_user(Role::Provider).await.id.to_string(), app.create_user(Role::Provider).await.id.to_string()];
@@ -309,5 +310,36 @@ async fn nested_consultations_and_providers_cost_the_same_for_5_or_50_patients()
             assert_eq!(counts[0], counts[1], "statements for 5 and 50 patients: {counts:?}");
         },
     )
+    .await;
+}
+
+#[tokio::test]
+async fn patients_order_by_their_next_appointment_across_pages() {
+    for_each_backend(|app| async move {
+        let (_, desk) = app.sign_in(Role::FrontDesk).await;
+        let provider = app.create_user(Role::Provider).await.id.to_string();
+        for (last, hours) in [("Later", Some(72)), ("Soonest", Some(24)), ("Unbooked", None), ("Middle", Some(48))] {
+            let patient = new_patient(&app, &desk, last).await;
+            if let Some(hours) = hours {
+                let booked = book(&app, &desk, &patient, &provider, &start_in(hours), 30).await;
+                assert!(booked["errors"].is_null(), "{booked}");
+            }
+        }
+        let query = "query($first: Int, $after: String, $last: Int, $before: String) {
+            patients(orderBy: NEXT_APPOINTMENT, first: $first, after: $after, last: $last, before: $before) {
+              pageInfo { hasNextPage endCursor startCursor } edges { node { lastName } } } }";
+        let names = |response: &Value| -> Vec<String> {
+            response["data"]["patients"]["edges"].as_array().unwrap_or_else(|| panic!("{response}")).iter().map(|e| e["node"]["lastName"].as_str().unwrap().to_owned()).collect()
+        };
+        let page1 = app.gql(query, json!({ "first": 2 }), Some(&desk)).await;
+        assert_eq!(names(&page1), ["Soonest", "Middle"]);
+        let end = page1["data"]["patients"]["pageInfo"]["endCursor"].clone();
+        let page2 = app.gql(query, json!({ "first": 2, "after": end }), Some(&desk)).await;
+        assert_eq!(names(&page2), ["Later", "Unbooked"], "patients without an appointment come last");
+        assert_eq!(page2["data"]["patients"]["pageInfo"]["hasNextPage"], false);
+        let start = page2["data"]["patients"]["pageInfo"]["startCursor"].clone();
+        let back = app.gql(query, json!({ "last": 1, "before": start }), Some(&desk)).await;
+        assert_eq!(names(&back), ["Middle"]);
+    })
     .await;
 }

@@ -665,6 +665,8 @@ pub enum PatientOrder {
     LastName,
     /// Most recently created first.
     CreatedAtDesc,
+    /// Soonest upcoming appointment first; patients without one last.
+    NextAppointment,
 }
 
 /// Filters of the patient list.
