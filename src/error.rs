@@ -41,6 +41,25 @@ pub enum ErrorCode {
     ConsentRequired,
     /// R-CONTACT: the channel is not one the patient consents to.
     ContactNotConsented,
+    /// R-INTERVAL: too close to another procedure of the patient;
+    /// `extensions.earliestAllowed` gives the next possible day.
+    IntervalTooShort,
+    /// R-LICENSE: not a provider with a license on file.
+    LicenseRequired,
+    /// R-LICENSE: the provider's license has expired by the procedure's date.
+    LicenseExpired,
+    /// R-DEVICE: the device is in maintenance or retired.
+    DeviceUnavailable,
+    /// R-CARTRIDGE: the cartridge was already used in another procedure.
+    CartridgeReused,
+    /// R-CARTRIDGE: the cartridge is past its expiry date.
+    CartridgeExpired,
+    /// R-DEPTH: deeper than the device's or cartridge's labelled maximum.
+    DepthExceedsDevice,
+    /// R-DEPTH: outside the area's guideline range without an override reason.
+    DepthOutOfRange,
+    /// R-RECORDS: the procedure is signed; only amendments may change it.
+    ProcedureLocked,
 }
 
 impl ErrorCode {
@@ -61,6 +80,15 @@ impl ErrorCode {
             Self::ScreeningRequired => "SCREENING_REQUIRED",
             Self::ConsentRequired => "CONSENT_REQUIRED",
             Self::ContactNotConsented => "CONTACT_NOT_CONSENTED",
+            Self::IntervalTooShort => "INTERVAL_TOO_SHORT",
+            Self::LicenseRequired => "LICENSE_REQUIRED",
+            Self::LicenseExpired => "LICENSE_EXPIRED",
+            Self::DeviceUnavailable => "DEVICE_UNAVAILABLE",
+            Self::CartridgeReused => "CARTRIDGE_REUSED",
+            Self::CartridgeExpired => "CARTRIDGE_EXPIRED",
+            Self::DepthExceedsDevice => "DEPTH_EXCEEDS_DEVICE",
+            Self::DepthOutOfRange => "DEPTH_OUT_OF_RANGE",
+            Self::ProcedureLocked => "PROCEDURE_LOCKED",
         }
     }
 }
@@ -112,6 +140,16 @@ pub enum AppError {
         /// What is wrong and what to do, for a human.
         message: String,
     },
+    /// `INTERVAL_TOO_SHORT` with `extensions.earliestAllowed` (R-INTERVAL).
+    #[error(
+        "procedures of a patient must be at least {min_days} days apart; the earliest allowed day is {earliest_allowed}"
+    )]
+    IntervalTooShort {
+        /// The policy's minimum interval.
+        min_days: u32,
+        /// The first day on or after the requested one that respects it.
+        earliest_allowed: chrono::NaiveDate,
+    },
     /// `INTERNAL`: a database failure that is not the client's doing.
     #[error("database error: {0}")]
     Database(DbErr),
@@ -153,6 +191,7 @@ impl AppError {
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
             Self::Rule { code, .. } => *code,
+            Self::IntervalTooShort { .. } => ErrorCode::IntervalTooShort,
             Self::Database(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -180,6 +219,12 @@ impl AppError {
             } => async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
                 ext.set("code", code.as_str());
                 ext.set("retryAfterSeconds", retry_after_seconds);
+            }),
+            Self::IntervalTooShort {
+                earliest_allowed, ..
+            } => async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+                ext.set("code", code.as_str());
+                ext.set("earliestAllowed", earliest_allowed.to_string());
             }),
             other => async_graphql::Error::new(other.to_string())
                 .extend_with(|_, ext| ext.set("code", code.as_str())),

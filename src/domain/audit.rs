@@ -63,6 +63,16 @@ pub enum AuditAction {
     /// Data left the system in bulk (exports, recall lists).
     #[sea_orm(string_value = "EXPORT")]
     Export,
+    /// A provider overrode a safety guideline with a reason (relative
+    /// contraindication, depth outside the area's range).
+    #[sea_orm(string_value = "OVERRIDE")]
+    Override,
+    /// A signed record was corrected by an amendment.
+    #[sea_orm(string_value = "AMEND")]
+    Amend,
+    /// A procedure was signed and locked.
+    #[sea_orm(string_value = "SIGN")]
+    Sign,
 }
 
 /// How the attempt ended.
@@ -106,6 +116,16 @@ pub enum EntityType {
     InformedConsent,
     /// A treatment plan.
     TreatmentPlan,
+    /// A micro-needling device.
+    Device,
+    /// A needle cartridge.
+    Cartridge,
+    /// A procedure.
+    Procedure,
+    /// One device and cartridge over one area of a procedure.
+    DeviceSession,
+    /// A correction of a signed procedure.
+    ProcedureAmendment,
 }
 
 impl EntityType {
@@ -125,6 +145,11 @@ impl EntityType {
             Self::Screening => "Screening",
             Self::InformedConsent => "InformedConsent",
             Self::TreatmentPlan => "TreatmentPlan",
+            Self::Device => "Device",
+            Self::Cartridge => "Cartridge",
+            Self::Procedure => "Procedure",
+            Self::DeviceSession => "DeviceSession",
+            Self::ProcedureAmendment => "ProcedureAmendment",
         }
     }
 }

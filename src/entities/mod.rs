@@ -4,15 +4,20 @@
 
 pub mod api_clients;
 pub mod audit_events;
+pub mod cartridges;
 pub mod clinic_policy;
 pub mod consultation_requests;
 pub mod consultations;
 pub mod contact_consents;
 pub mod depth_guideline;
+pub mod device_sessions;
+pub mod devices;
 pub mod informed_consents;
 pub mod login_throttle;
 pub mod medical_histories;
 pub mod patients;
+pub mod procedure_amendments;
+pub mod procedures;
 pub mod refresh_tokens;
 pub mod screenings;
 pub mod treatment_plans;

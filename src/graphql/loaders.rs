@@ -10,11 +10,14 @@ use sea_orm::{
 };
 
 use crate::{
+    domain::policy::ClinicPolicy,
     entities::{
-        consultations, contact_consents, informed_consents, medical_histories, patients,
-        screenings, treatment_plans, users,
+        cartridges, consultations, contact_consents, device_sessions, devices, informed_consents,
+        medical_histories, patients, procedure_amendments, procedures, screenings, treatment_plans,
+        users,
     },
-    error::AppError,
+    error::{AppError, AppResult},
+    services::policy::current_policy,
 };
 
 /// Rows of one table grouped by a UUID column, in the order of `order_by`:
@@ -96,12 +99,70 @@ pub struct Loaders {
     pub plans_by_patient: DataLoader<RowsBy<treatment_plans::Entity>>,
     /// Signed informed consents by patient, oldest first.
     pub informed_consents: DataLoader<RowsBy<informed_consents::Entity>>,
+    /// Procedures by patient, by start time.
+    pub procedures_by_patient: DataLoader<RowsBy<procedures::Entity>>,
+    /// Procedures by id.
+    pub procedures: DataLoader<RowsBy<procedures::Entity>>,
+    /// Device sessions by procedure, in charting order.
+    pub sessions_by_procedure: DataLoader<RowsBy<device_sessions::Entity>>,
+    /// Devices by id.
+    pub devices: DataLoader<RowsBy<devices::Entity>>,
+    /// Cartridges by id.
+    pub cartridges: DataLoader<RowsBy<cartridges::Entity>>,
+    /// Amendments by procedure, oldest first.
+    pub amendments_by_procedure: DataLoader<RowsBy<procedure_amendments::Entity>>,
+    db: DatabaseConnection,
+    policy: tokio::sync::OnceCell<ClinicPolicy>,
 }
 
 impl Loaders {
     /// Fresh loaders for one request.
     pub fn new(db: &DatabaseConnection, window: Duration) -> Self {
         Self {
+            db: db.clone(),
+            policy: tokio::sync::OnceCell::new(),
+            procedures_by_patient: RowsBy::new(
+                db,
+                window,
+                procedures::Column::PatientId,
+                procedures::Column::StartsAtS,
+                |row: &procedures::Model| Some(row.patient_id),
+            ),
+            procedures: RowsBy::new(
+                db,
+                window,
+                procedures::Column::Id,
+                procedures::Column::Id,
+                |row: &procedures::Model| Some(row.id),
+            ),
+            sessions_by_procedure: RowsBy::new(
+                db,
+                window,
+                device_sessions::Column::ProcedureId,
+                device_sessions::Column::Id,
+                |row: &device_sessions::Model| Some(row.procedure_id),
+            ),
+            devices: RowsBy::new(
+                db,
+                window,
+                devices::Column::Id,
+                devices::Column::Id,
+                |row: &devices::Model| Some(row.id),
+            ),
+            cartridges: RowsBy::new(
+                db,
+                window,
+                cartridges::Column::Id,
+                cartridges::Column::Id,
+                |row: &cartridges::Model| Some(row.id),
+            ),
+            amendments_by_procedure: RowsBy::new(
+                db,
+                window,
+                procedure_amendments::Column::ProcedureId,
+                procedure_amendments::Column::Id,
+                |row: &procedure_amendments::Model| Some(row.procedure_id),
+            ),
             patients: RowsBy::new(
                 db,
                 window,
@@ -166,5 +227,17 @@ impl Loaders {
                 |row: &informed_consents::Model| Some(row.patient_id),
             ),
         }
+    }
+}
+
+impl Loaders {
+    /// The clinic policy, read once per request however many fields need it.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn policy(&self) -> AppResult<&ClinicPolicy> {
+        self.policy
+            .get_or_try_init(|| current_policy(&self.db))
+            .await
     }
 }

@@ -10,6 +10,7 @@ pub mod loaders;
 pub mod pagination;
 pub mod patients;
 pub mod policy;
+pub mod procedures;
 pub mod types;
 
 use async_graphql::{
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     patients::PatientQuery,
     intake::IntakeQuery,
     consultations::ConsultationQuery,
+    procedures::ProcedureQuery,
 );
 
 /// Every mutation of the API; each domain contributes its own object.
@@ -48,6 +50,7 @@ pub struct MutationRoot(
     patients::PatientMutation,
     intake::IntakeMutation,
     consultations::ConsultationMutation,
+    procedures::ProcedureMutation,
 );
 
 /// The executable schema.

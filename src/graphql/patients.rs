@@ -111,6 +111,7 @@ impl PatientQuery {
         let filter = patients::PatientFilter {
             search: filter.search,
             archived: filter.archived,
+            has_upcoming_procedure: filter.has_upcoming_procedure,
         };
         let ordering = match order_by.unwrap_or_default() {
             PatientOrder::LastName => PatientOrdering::LastName,

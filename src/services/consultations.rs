@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
     prelude::Uuid,
     sea_query::{Expr, ExprTrait},
 };
@@ -22,15 +22,17 @@ use crate::{
         booking::{APPOINTMENT_MINUTES, Window},
         consultation::{ConsultationStatus, PlanStatus},
         patient::{SkinConcern, join_codes},
+        procedure::ProcedureStatus,
         screening::{ScreeningAnswers, ScreeningFindings, clears_treatment, evaluate},
         staff::Role,
         treatment_area::TreatmentArea,
     },
-    entities::{consultations, informed_consents, screenings, treatment_plans, users},
+    entities::{consultations, informed_consents, procedures, screenings, treatment_plans, users},
     error::{AppError, AppResult, ErrorCode},
-    graphql::pagination::{KeysetCursor, Page, PageDirection, PageRequest},
+    graphql::pagination::{KeysetCursor, Page, PageRequest},
     services::{
         audit::{AuditEvent, AuditedWrite},
+        listing::by_start,
         patients::{PatientAccess, authorize, find_patient},
         policy::current_policy,
         users::stale_version,
@@ -72,7 +74,11 @@ pub struct PlanProposal {
     pub goals: String,
 }
 
-fn require_provider(actor: &Actor) -> AppResult<Uuid> {
+/// The signed-in provider's id.
+///
+/// # Errors
+/// `UNAUTHENTICATED` for anonymous callers, `FORBIDDEN` for anyone else.
+pub fn require_provider(actor: &Actor) -> AppResult<Uuid> {
     match actor {
         Actor::Staff(staff) if staff.role == Role::Provider => Ok(staff.id),
         Actor::Anonymous => Err(AppError::Unauthenticated("sign in to do this")),
@@ -97,7 +103,8 @@ pub async fn find_consultation(
 }
 
 /// R-BOOKING: refuses a window that overlaps another appointment of the
-/// provider. Callers hold the provider's booking lock ([`lock_provider`]).
+/// provider, consultation or procedure (`except` is the appointment being
+/// moved). Callers hold the provider's booking lock ([`lock_provider`]).
 ///
 /// # Errors
 /// `DOUBLE_BOOKED`.
@@ -107,6 +114,20 @@ pub async fn ensure_provider_free(
     window: Window,
     except: Option<Uuid>,
 ) -> AppResult<()> {
+    let mut procedure_clash = procedures::Entity::find()
+        .filter(procedures::Column::ProviderId.eq(provider_id))
+        .filter(procedures::Column::Status.ne(ProcedureStatus::Cancelled))
+        .filter(procedures::Column::StartsAtS.lt(window.end_s()))
+        .filter(procedures::Column::EndsAtS.gt(window.start_s()));
+    if let Some(id) = except {
+        procedure_clash = procedure_clash.filter(procedures::Column::Id.ne(id));
+    }
+    if procedure_clash.count(db).await? > 0 {
+        return Err(AppError::rule(
+            ErrorCode::DoubleBooked,
+            "the provider already has a procedure that overlaps this time",
+        ));
+    }
     let mut clash = consultations::Entity::find()
         .filter(consultations::Column::ProviderId.eq(provider_id))
         .filter(consultations::Column::Status.is_in([
@@ -139,6 +160,20 @@ pub async fn lock_provider(
     db: &impl ConnectionTrait,
     provider_id: Uuid,
 ) -> AppResult<users::Model> {
+    Some(lock_provider_any(db, provider_id).await?)
+        .filter(|user| user.role == Role::Provider)
+        .ok_or_else(|| AppError::bad_input("providerId", "not an active provider"))
+}
+
+/// Like [`lock_provider`], but returns any active staff member, so that
+/// the caller can say why they may not be assigned (R-LICENSE).
+///
+/// # Errors
+/// `BAD_USER_INPUT` on `providerId` when there is no such active user.
+pub async fn lock_provider_any(
+    db: &impl ConnectionTrait,
+    provider_id: Uuid,
+) -> AppResult<users::Model> {
     let mut query = users::Entity::find_by_id(provider_id);
     if db.get_database_backend() == DbBackend::Postgres {
         query = query.lock_exclusive();
@@ -146,8 +181,8 @@ pub async fn lock_provider(
     query
         .one(db)
         .await?
-        .filter(|user| user.active && user.role == Role::Provider)
-        .ok_or_else(|| AppError::bad_input("providerId", "not an active provider"))
+        .filter(|user| user.active)
+        .ok_or_else(|| AppError::bad_input("providerId", "not an active staff member"))
 }
 
 /// Books a consultation.
@@ -716,22 +751,12 @@ pub async fn list_consultations(
     if let Some(to) = filter.to {
         query = query.filter(consultations::Column::StartsAtS.lt(to.timestamp()));
     }
-    let total = i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX);
-    let forward = page.direction == PageDirection::Forward;
-    if let Some((start, id)) = page.cursor_key::<(i64, Uuid)>(CONSULTATIONS_BY_START)? {
-        let key = Expr::tuple([
-            Expr::col(consultations::Column::StartsAtS),
-            Expr::col(consultations::Column::Id),
-        ]);
-        let at = Expr::tuple([Expr::value(start), Expr::value(id)]);
-        query = query.filter(if forward { key.gt(at) } else { key.lt(at) });
-    }
-    let order = if forward { Order::Asc } else { Order::Desc };
-    let rows = query
-        .order_by(consultations::Column::StartsAtS, order.clone())
-        .order_by(consultations::Column::Id, order)
-        .limit(page.fetch_limit())
-        .all(db)
-        .await?;
-    Ok((page.into_page(rows), total))
+    by_start(
+        db,
+        query,
+        (consultations::Column::StartsAtS, consultations::Column::Id),
+        CONSULTATIONS_BY_START,
+        page,
+    )
+    .await
 }

@@ -25,6 +25,7 @@ use crate::{
     entities::{consultation_requests, contact_consents, patients},
     error::{AppError, AppResult},
     graphql::pagination::{Page, PageRequest},
+    services::input::{optional_text, required_text},
     services::{
         audit::{AuditEvent, AuditedWrite},
         listing::newest_first,
@@ -67,25 +68,6 @@ pub struct Submission {
     pub idempotency_key: Option<String>,
 }
 
-fn text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
-    let Some(value) = value else { return Ok(None) };
-    let value = value.trim().to_owned();
-    let printable = value
-        .chars()
-        .all(|c| !c.is_control() || c == '\n' || c == '\t');
-    if value.chars().count() > max || !printable {
-        return Err(AppError::bad_input(
-            field,
-            format!("must have at most {max} printable characters"),
-        ));
-    }
-    Ok((!value.is_empty()).then_some(value))
-}
-
-fn name(field: &str, value: String) -> AppResult<String> {
-    text(field, Some(value), 100)?.ok_or_else(|| AppError::bad_input(field, "is required"))
-}
-
 /// Who sent an idempotency key: the partner, the staff member, or for the
 /// public form the client address.
 fn idempotency_actor(request: &RequestContext) -> String {
@@ -124,7 +106,7 @@ pub async fn submit(
     submission: Submission,
 ) -> AppResult<Uuid> {
     let actor_key = idempotency_actor(request);
-    let idempotency_key = text("idempotencyKey", submission.idempotency_key, 128)?;
+    let idempotency_key = optional_text("idempotencyKey", submission.idempotency_key, 128)?;
     if let Some(key) = &idempotency_key
         && let Some(id) = earlier_submission(db, &actor_key, key).await?
     {
@@ -146,9 +128,9 @@ pub async fn submit(
         });
     }
 
-    let first_name = name("firstName", submission.first_name)?;
-    let last_name = name("lastName", submission.last_name)?;
-    let email = match text("email", submission.email, 254)? {
+    let first_name = required_text("firstName", submission.first_name, 100)?;
+    let last_name = required_text("lastName", submission.last_name, 100)?;
+    let email = match optional_text("email", submission.email, 254)? {
         Some(email) => Some(
             Email::parse(&email)
                 .ok_or_else(|| AppError::bad_input("email", "not a valid email address"))?
@@ -157,7 +139,7 @@ pub async fn submit(
         ),
         None => None,
     };
-    let phone = match text("phone", submission.phone, 32)? {
+    let phone = match optional_text("phone", submission.phone, 32)? {
         Some(phone) => Some(
             parse_phone(&phone, DEFAULT_PHONE_REGION)
                 .ok_or_else(|| AppError::bad_input("phone", "not a valid phone number"))?,
@@ -170,7 +152,7 @@ pub async fn submit(
     let consented: BTreeSet<_> = submission.consented_channels.into_iter().collect();
     check_request_consent(preferred, &consented, email.is_some(), phone.is_some())
         .map_err(|problem| AppError::bad_input(problem.field(), problem.to_string()))?;
-    let consent_text_version = text(
+    let consent_text_version = optional_text(
         "consentTextVersion",
         Some(submission.consent_text_version),
         64,
@@ -181,8 +163,8 @@ pub async fn submit(
             "record the version of the consent text shown",
         )
     })?;
-    let message = text("message", submission.message, 2000)?;
-    let preferred_times = text("preferredTimes", submission.preferred_times, 500)?;
+    let message = optional_text("message", submission.message, 2000)?;
+    let preferred_times = optional_text("preferredTimes", submission.preferred_times, 500)?;
     let spam = is_honeypot_filled(submission.honeypot.as_deref());
 
     let (source, source_detail) = match &request.actor {
@@ -354,7 +336,7 @@ pub async fn update_request(
     expected_version: i32,
     changes: RequestChanges,
 ) -> AppResult<consultation_requests::Model> {
-    let notes = text("staffNotes", changes.staff_notes, 4000)?;
+    let notes = optional_text("staffNotes", changes.staff_notes, 4000)?;
     let mut write = AuditedWrite::begin(db, request, "updateConsultationRequest").await?;
     let current = find_request(&*write, id).await?;
     let status = changes.status.unwrap_or(current.status);

@@ -2,7 +2,9 @@
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, prelude::Uuid,
+    QuerySelect, Select,
+    prelude::Uuid,
+    sea_query::{Expr, ExprTrait},
 };
 
 use crate::{
@@ -40,6 +42,42 @@ where
     }
     let rows = query
         .order_by(id, if forward { Order::Desc } else { Order::Asc })
+        .limit(page.fetch_limit())
+        .all(db)
+        .await?;
+    Ok((page.into_page(rows), total))
+}
+
+/// Fetches one page of `query` ordered by an appointment's start (Unix
+/// seconds) then id, with the total count; the cursor is `(start, id)`.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for a cursor of another ordering; database failures.
+pub async fn by_start<E, S, C>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    (start, id): (S, C),
+    ordering: &str,
+    page: &PageRequest,
+) -> AppResult<(Page<E::Model>, i64)>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    S: ColumnTrait,
+    C: ColumnTrait,
+{
+    let total = i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX);
+    let forward = page.direction == PageDirection::Forward;
+    let mut query = query;
+    if let Some((at_start, at_id)) = page.cursor_key::<(i64, Uuid)>(ordering)? {
+        let key = Expr::tuple([Expr::col(start), Expr::col(id)]);
+        let at = Expr::tuple([Expr::value(at_start), Expr::value(at_id)]);
+        query = query.filter(if forward { key.gt(at) } else { key.lt(at) });
+    }
+    let order = if forward { Order::Asc } else { Order::Desc };
+    let rows = query
+        .order_by(start, order.clone())
+        .order_by(id, order)
         .limit(page.fetch_limit())
         .all(db)
         .await?;

@@ -4,10 +4,13 @@
 pub mod api_clients;
 pub mod audit;
 pub mod consultations;
+pub mod devices;
+pub mod input;
 pub mod intake;
 pub mod listing;
 pub mod patients;
 pub mod policy;
+pub mod procedures;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

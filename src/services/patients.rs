@@ -713,32 +713,65 @@ impl PatientOrdering {
 /// Sort key of patients without an upcoming appointment: after everyone.
 const NO_APPOINTMENT: i64 = i64::MAX;
 
-/// The patient's earliest scheduled consultation at or after `now_s`
-/// (Unix seconds), or [`NO_APPOINTMENT`], as a correlated subquery.
-fn next_appointment_expr(now_s: i64) -> Expr {
-    use crate::{domain::consultation::ConsultationStatus, entities::consultations};
-    use sea_orm::{
-        ActiveEnum,
-        sea_query::{Func, Query},
+/// One kind of appointment a patient can have booked: its table and the
+/// columns the next-appointment sort reads.
+struct AppointmentTable {
+    table: sea_orm::sea_query::DynIden,
+    patient_id: sea_orm::sea_query::DynIden,
+    starts_at_s: sea_orm::sea_query::DynIden,
+    status: sea_orm::sea_query::DynIden,
+    scheduled: sea_orm::Value,
+}
+
+/// Consultations and procedures, each with its SCHEDULED status.
+fn appointment_tables() -> [AppointmentTable; 2] {
+    use sea_orm::{ActiveEnum, IdenStatic, sea_query::IntoIden};
+
+    use crate::{
+        domain::{consultation::ConsultationStatus, procedure::ProcedureStatus},
+        entities::{consultations, procedures},
     };
-    let earliest = Query::select()
-        .expr(Expr::col((consultations::Entity, consultations::Column::StartsAtS)).min())
-        .from(consultations::Entity)
-        .and_where(
-            Expr::col((consultations::Entity, consultations::Column::PatientId))
-                .equals((patients::Entity, patients::Column::Id)),
-        )
-        .and_where(
-            Expr::col((consultations::Entity, consultations::Column::Status))
-                .eq(ConsultationStatus::Scheduled.to_value()),
-        )
-        .and_where(Expr::col((consultations::Entity, consultations::Column::StartsAtS)).gte(now_s))
-        .to_owned();
-    Func::coalesce([
-        Expr::SubQuery(None, Box::new(earliest.into())),
-        Expr::value(NO_APPOINTMENT),
-    ])
-    .into()
+    [
+        AppointmentTable {
+            table: consultations::Entity.into_iden(),
+            patient_id: consultations::Column::PatientId.as_str().into_iden(),
+            starts_at_s: consultations::Column::StartsAtS.as_str().into_iden(),
+            status: consultations::Column::Status.as_str().into_iden(),
+            scheduled: ConsultationStatus::Scheduled.to_value().into(),
+        },
+        AppointmentTable {
+            table: procedures::Entity.into_iden(),
+            patient_id: procedures::Column::PatientId.as_str().into_iden(),
+            starts_at_s: procedures::Column::StartsAtS.as_str().into_iden(),
+            status: procedures::Column::Status.as_str().into_iden(),
+            scheduled: ProcedureStatus::Scheduled.to_value().into(),
+        },
+    ]
+}
+
+/// The patient's earliest scheduled consultation or procedure at or after
+/// `now_s` (Unix seconds), or [`NO_APPOINTMENT`], as correlated subqueries.
+fn next_appointment_expr(now_s: i64) -> Expr {
+    use sea_orm::sea_query::{Func, Query};
+    let [first, second] = appointment_tables().map(|t| {
+        let earliest = Query::select()
+            .expr(Expr::col((t.table.clone(), t.starts_at_s.clone())).min())
+            .from(t.table.clone())
+            .and_where(
+                Expr::col((t.table.clone(), t.patient_id))
+                    .equals((patients::Entity, patients::Column::Id)),
+            )
+            .and_where(Expr::col((t.table.clone(), t.status)).eq(t.scheduled))
+            .and_where(Expr::col((t.table, t.starts_at_s)).gte(now_s))
+            .to_owned();
+        Expr::from(Func::coalesce([
+            Expr::SubQuery(None, Box::new(earliest.into())),
+            Expr::value(NO_APPOINTMENT),
+        ]))
+    });
+    Expr::case(first.clone().lte(second.clone()), first)
+        .finally(second)
+        .into()
 }
 
 /// The next appointment (Unix seconds) of each of these patients.
@@ -747,22 +780,36 @@ async fn next_appointments(
     patient_ids: &[Uuid],
     now_s: i64,
 ) -> AppResult<std::collections::HashMap<Uuid, i64>> {
-    use crate::{domain::consultation::ConsultationStatus, entities::consultations};
-    let rows: Vec<(Uuid, Option<i64>)> = consultations::Entity::find()
-        .select_only()
-        .column(consultations::Column::PatientId)
-        .column_as(consultations::Column::StartsAtS.min(), "next")
-        .filter(consultations::Column::PatientId.is_in(patient_ids.iter().copied()))
-        .filter(consultations::Column::Status.eq(ConsultationStatus::Scheduled))
-        .filter(consultations::Column::StartsAtS.gte(now_s))
-        .group_by(consultations::Column::PatientId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, next)| next.map(|next| (id, next)))
-        .collect())
+    use sea_orm::sea_query::Query;
+    let mut next = std::collections::HashMap::new();
+    for t in appointment_tables() {
+        let query = Query::select()
+            .column((t.table.clone(), t.patient_id.clone()))
+            .expr_as(
+                Expr::col((t.table.clone(), t.starts_at_s.clone())).min(),
+                "next_s",
+            )
+            .from(t.table.clone())
+            .and_where(
+                Expr::col((t.table.clone(), t.patient_id.clone()))
+                    .is_in(patient_ids.iter().copied()),
+            )
+            .and_where(Expr::col((t.table.clone(), t.status)).eq(t.scheduled))
+            .and_where(Expr::col((t.table, t.starts_at_s)).gte(now_s))
+            .group_by_col(t.patient_id)
+            .to_owned();
+        let statement = db.get_database_backend().build(&query);
+        for row in db.query_all_raw(statement).await? {
+            let patient: Uuid = row.try_get("", "patient_id")?;
+            let at: Option<i64> = row.try_get("", "next_s")?;
+            if let Some(at) = at {
+                next.entry(patient)
+                    .and_modify(|earliest: &mut i64| *earliest = Ord::min(*earliest, at))
+                    .or_insert(at);
+            }
+        }
+    }
+    Ok(next)
 }
 
 /// Filters of the patient list.
@@ -773,6 +820,9 @@ pub struct PatientFilter {
     pub search: Option<String>,
     /// Archived patients only (true), or active only (false, the default).
     pub archived: Option<bool>,
+    /// Only patients with (true) or without (false) a scheduled procedure
+    /// from now on.
+    pub has_upcoming_procedure: Option<bool>,
 }
 
 fn escape_like(text: &str) -> String {
@@ -816,6 +866,27 @@ pub async fn list_patients(
                 Expr::col(patients::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')),
             );
         }
+    }
+    if let Some(wanted) = filter.has_upcoming_procedure {
+        use crate::{domain::procedure::ProcedureStatus, entities::procedures};
+        let upcoming = sea_orm::sea_query::Query::select()
+            .expr(Expr::val(1))
+            .from(procedures::Entity)
+            .and_where(
+                Expr::col((procedures::Entity, procedures::Column::PatientId))
+                    .equals((patients::Entity, patients::Column::Id)),
+            )
+            .and_where(
+                Expr::col((procedures::Entity, procedures::Column::Status))
+                    .eq(sea_orm::ActiveEnum::to_value(&ProcedureStatus::Scheduled)),
+            )
+            .and_where(
+                Expr::col((procedures::Entity, procedures::Column::StartsAtS))
+                    .gte(Utc::now().timestamp()),
+            )
+            .to_owned();
+        let exists = Expr::exists(upcoming);
+        query = query.filter(if wanted { exists } else { exists.not() });
     }
     let total = i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX);
     let forward = page.direction == PageDirection::Forward;

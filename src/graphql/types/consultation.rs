@@ -11,8 +11,10 @@ use super::{
 use crate::{
     auth::guards::Allow,
     domain::{
-        consultation::{ConsultationStatus, PlanStatus},
+        consultation::{ConsultationStatus, PlanStatus, sessions_remaining},
         patient::{FitzpatrickType, SkinConcern, split_codes},
+        policy::ClinicPolicy,
+        procedure::{clinic_day, earliest_next_procedure},
         screening::{Contraindication, ScreeningAnswers, ScreeningFindings, clears_treatment},
         treatment_area::TreatmentArea,
     },
@@ -297,6 +299,50 @@ impl TreatmentPlan {
     async fn status(&self) -> PlanStatus {
         self.0.status
     }
+    /// Sessions of this plan performed (completed or signed).
+    async fn sessions_done(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        let done = patient_procedures(ctx, self.0.patient_id)
+            .await?
+            .iter()
+            .filter(|row| row.treatment_plan_id == Some(self.0.id) && row.status.is_performed())
+            .count();
+        Ok(i32::try_from(done).unwrap_or(i32::MAX))
+    }
+    /// Sessions still to perform (R-SERIES); a refresher a year follows
+    /// the last.
+    async fn sessions_remaining(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        let done = self.sessions_done(ctx).await?;
+        let remaining = sessions_remaining(
+            u32::try_from(self.0.planned_sessions).unwrap_or(0),
+            u32::try_from(done).unwrap_or(0),
+        );
+        Ok(i32::try_from(remaining).unwrap_or(i32::MAX))
+    }
+    /// The first day the next session may be booked: the policy's minimum
+    /// interval after the patient's latest booked or performed procedure,
+    /// not before today (R-INTERVAL; clinic time zone).
+    async fn earliest_next_session(&self, ctx: &Context<'_>) -> async_graphql::Result<NaiveDate> {
+        let (latest, today, policy) = latest_procedure_day(ctx, self.0.patient_id).await?;
+        Ok(earliest_next_procedure(
+            latest,
+            today,
+            policy.min_interval_days,
+        ))
+    }
+    /// The day this plan recommends for the next session: its interval
+    /// after the latest procedure, never before `earliestNextSession`.
+    async fn recommended_next_session(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<NaiveDate> {
+        let (latest, today, policy) = latest_procedure_day(ctx, self.0.patient_id).await?;
+        let interval = u32::try_from(self.0.interval_days).unwrap_or(policy.min_interval_days);
+        Ok(earliest_next_procedure(
+            latest,
+            today,
+            interval.max(policy.min_interval_days),
+        ))
+    }
     /// The provider who made it.
     async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         load_user(ctx, self.0.created_by).await
@@ -541,3 +587,32 @@ crate::connection_types!(
     "A page of consultations.",
     "A consultation with its cursor."
 );
+
+async fn patient_procedures(
+    ctx: &Context<'_>,
+    patient_id: uuid::Uuid,
+) -> async_graphql::Result<Vec<crate::entities::procedures::Model>> {
+    Ok(ctx
+        .data::<Loaders>()?
+        .procedures_by_patient
+        .load_one(patient_id)
+        .await?
+        .unwrap_or_default())
+}
+
+/// The day of the patient's latest non-cancelled procedure, today, and the
+/// policy, all in the clinic's time zone.
+async fn latest_procedure_day<'a>(
+    ctx: &Context<'a>,
+    patient_id: uuid::Uuid,
+) -> async_graphql::Result<(Option<NaiveDate>, NaiveDate, &'a ClinicPolicy)> {
+    let policy = ctx.data::<Loaders>()?.policy().await?;
+    let latest = patient_procedures(ctx, patient_id)
+        .await?
+        .iter()
+        .filter(|row| row.status.counts())
+        .map(|row| row.starts_at_s)
+        .max()
+        .map(|start| clinic_day(at(start), policy.time_zone));
+    Ok((latest, clinic_day(Utc::now(), policy.time_zone), policy))
+}

@@ -7,3 +7,4 @@ pub mod identity;
 pub mod intake;
 pub mod patient;
 pub mod policy;
+pub mod procedure;

@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::consultation::{Consultation, InformedConsent, Screening, TreatmentPlan};
+use super::{
+    consultation::{Consultation, InformedConsent, Screening, TreatmentPlan},
+    procedure::Procedure,
+};
 use crate::{
     auth::guards::Allow,
     domain::{
@@ -349,6 +352,20 @@ impl Patient {
             .map(Consultation)
             .collect())
     }
+    /// The patient's procedures, by start time (staff, or partners with
+    /// `schedule:read`).
+    #[graphql(guard = "SCHEDULE_READERS")]
+    async fn procedures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Procedure>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .procedures_by_patient
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Procedure)
+            .collect())
+    }
     /// The active treatment plan (R-SERIES), if any (staff).
     #[graphql(guard = "Allow::STAFF")]
     async fn treatment_plan(
@@ -677,6 +694,9 @@ pub struct PatientFilter {
     pub search: Option<String>,
     /// Archived patients only (true); by default only active ones.
     pub archived: Option<bool>,
+    /// Only patients with (true) or without (false) a scheduled procedure
+    /// from now on.
+    pub has_upcoming_procedure: Option<bool>,
 }
 
 crate::connection_types!(

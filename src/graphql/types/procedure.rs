@@ -1,0 +1,978 @@
+//! `Procedure`, `DeviceSession`, `Device`, `Cartridge`, amendments, the
+//! `Appointment` union, and their inputs and payloads.
+
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, Union};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{
+    consultation::{Consultation, Screening, TreatmentPlan},
+    identity::{User, load_user},
+    patient::{Patient, load_patient},
+};
+use crate::{
+    auth::guards::Allow,
+    domain::{
+        device::{DeviceKind, DeviceStatus},
+        patient::split_codes,
+        procedure::{
+            ClinicalEndpoint, NeedlingPattern, PostCare, PrepChecklist, ProcedureStatus,
+            dwell_minutes,
+        },
+        treatment_area::TreatmentArea,
+    },
+    entities::{cartridges, device_sessions, devices, procedure_amendments, procedures},
+    graphql::loaders::Loaders,
+    services::{
+        devices::{CartridgeSpec, DeviceChanges, DeviceDetails},
+        procedures::{Appointment as ScheduledAppointment, ChartedRecord, FieldChange},
+    },
+};
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+fn mm(micrometres: i32) -> f64 {
+    f64::from(micrometres) / 1000.0
+}
+
+/// A micro-needling procedure, from booking to signature.
+pub struct Procedure(pub procedures::Model);
+
+/// A micro-needling procedure: SCHEDULED → IN_PROGRESS → COMPLETED →
+/// SIGNED (immutable; corrected by amendments), or CANCELLED. The
+/// schedule part is visible to all staff and to partners with
+/// `schedule:read`; the clinical chart only to admins and providers.
+#[Object]
+impl Procedure {
+    /// The procedure's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The patient.
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
+        load_patient(ctx, self.0.patient_id, "Procedure.patient").await
+    }
+    /// The performing provider.
+    async fn provider(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, self.0.provider_id).await
+    }
+    /// The treatment plan this session belongs to (staff).
+    #[graphql(guard = "Allow::STAFF")]
+    async fn treatment_plan(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<TreatmentPlan>> {
+        let Some(plan_id) = self.0.treatment_plan_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .data::<Loaders>()?
+            .plans_by_patient
+            .load_one(self.0.patient_id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .find(|plan| plan.id == plan_id)
+            .map(TreatmentPlan))
+    }
+    /// Start.
+    async fn starts_at(&self) -> DateTime<Utc> {
+        at(self.0.starts_at_s)
+    }
+    /// End.
+    async fn ends_at(&self) -> DateTime<Utc> {
+        at(self.0.ends_at_s)
+    }
+    /// Length in minutes.
+    async fn duration_minutes(&self) -> i64 {
+        (self.0.ends_at_s - self.0.starts_at_s) / 60
+    }
+    /// Where it stands.
+    async fn status(&self) -> ProcedureStatus {
+        self.0.status
+    }
+    /// Areas booked and treated.
+    async fn areas(&self) -> Vec<TreatmentArea> {
+        split_codes::<TreatmentArea>(&self.0.areas)
+            .into_iter()
+            .collect()
+    }
+    /// Why it was cancelled.
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
+    /// When it was started.
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.0.started_at
+    }
+    /// The pre-procedure checklist as charted at the start (R-PREP;
+    /// clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn prep(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrepRecord>> {
+        let (Some(product), Some(applied_at)) =
+            (&self.0.numbing_product, self.0.numbing_applied_at)
+        else {
+            return Ok(None);
+        };
+        let first_needle = sessions_of(ctx, self.0.id)
+            .await?
+            .iter()
+            .map(|session| session.started_at_s)
+            .min()
+            .map(at);
+        Ok(Some(PrepRecord {
+            numbing_product: product.clone(),
+            numbing_applied_at: applied_at,
+            first_needle_at: first_needle,
+            numbing_dwell_minutes: first_needle.map(|first| dwell_minutes(applied_at, first)),
+        }))
+    }
+    /// The screening that cleared the start (R-SCREENING; clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn screening(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Screening>> {
+        let Some(screening_id) = self.0.screening_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .data::<Loaders>()?
+            .screenings_by_patient
+            .load_one(self.0.patient_id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .find(|screening| screening.id == screening_id)
+            .map(Screening))
+    }
+    /// The provider's reason to proceed despite relative contraindications
+    /// (clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn screening_override_reason(&self) -> Option<&str> {
+        self.0.screening_override_reason.as_deref()
+    }
+    /// Device sessions in charting order: device, cartridge and settings
+    /// (clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn device_sessions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<DeviceSession>> {
+        Ok(sessions_of(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(DeviceSession)
+            .collect())
+    }
+    /// What was applied after needling (R-POSTCARE; clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn post_care(&self) -> Option<PostCareRecord> {
+        Some(PostCareRecord {
+            lipopeptide_booster: self.0.lipopeptide_booster?,
+            moisturizer: self.0.moisturizer?,
+            sunscreen_spf: self.0.sunscreen_spf?,
+        })
+    }
+    /// The skin's immediate response (clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn immediate_response(&self) -> Option<&str> {
+        self.0.immediate_response.as_deref()
+    }
+    /// Clinical notes (clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn clinical_notes(&self) -> &str {
+        &self.0.clinical_notes
+    }
+    /// When it was completed.
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+    /// When it was signed.
+    async fn signed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.signed_at
+    }
+    /// Who signed it.
+    async fn signed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        match self.0.signed_by {
+            Some(id) => load_user(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    /// The chart exactly as signed, whatever amendments changed since
+    /// (R-RECORDS; clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn signed_record(&self) -> async_graphql::Result<Option<ChartedRecordView>> {
+        let Some(json) = &self.0.signed_record else {
+            return Ok(None);
+        };
+        let record: ChartedRecord = serde_json::from_str(json)
+            .map_err(|error| crate::error::AppError::Internal(error.into()))?;
+        Ok(Some(record.into()))
+    }
+    /// Amendments after signature, oldest first (R-RECORDS; clinical).
+    #[graphql(guard = "Allow::CLINICAL")]
+    async fn amendments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ProcedureAmendment>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .amendments_by_procedure
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ProcedureAmendment)
+            .collect())
+    }
+    /// When it was booked.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Version for optimistic locking.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+async fn sessions_of(
+    ctx: &Context<'_>,
+    procedure_id: uuid::Uuid,
+) -> async_graphql::Result<Vec<device_sessions::Model>> {
+    Ok(ctx
+        .data::<Loaders>()?
+        .sessions_by_procedure
+        .load_one(procedure_id)
+        .await?
+        .unwrap_or_default())
+}
+
+/// The pre-procedure checklist as charted (R-PREP).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PrepRecord {
+    /// Numbing cream product.
+    pub numbing_product: String,
+    /// When it was applied.
+    pub numbing_applied_at: DateTime<Utc>,
+    /// Start of the first device session.
+    pub first_needle_at: Option<DateTime<Utc>>,
+    /// Minutes from application to the first needle (dwell time); absent
+    /// until a device session is charted.
+    pub numbing_dwell_minutes: Option<i64>,
+}
+
+/// What was applied after needling (R-POSTCARE).
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct PostCareRecord {
+    /// A lipopeptide booster serum was applied.
+    pub lipopeptide_booster: bool,
+    /// A moisturizer was applied.
+    pub moisturizer: bool,
+    /// SPF of the sunscreen applied (30 or more).
+    pub sunscreen_spf: i32,
+}
+
+/// The amendable part of a chart.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(name = "ChartedRecord")]
+pub struct ChartedRecordView {
+    /// Clinical notes.
+    pub clinical_notes: String,
+    /// The skin's immediate response.
+    pub immediate_response: Option<String>,
+    /// Lipopeptide booster applied.
+    pub lipopeptide_booster: Option<bool>,
+    /// Moisturizer applied.
+    pub moisturizer: Option<bool>,
+    /// Sunscreen SPF.
+    pub sunscreen_spf: Option<i32>,
+}
+
+impl From<ChartedRecord> for ChartedRecordView {
+    fn from(record: ChartedRecord) -> Self {
+        Self {
+            clinical_notes: record.clinical_notes,
+            immediate_response: record.immediate_response,
+            lipopeptide_booster: record.lipopeptide_booster,
+            moisturizer: record.moisturizer,
+            sunscreen_spf: record.sunscreen_spf,
+        }
+    }
+}
+
+/// A correction of a signed procedure (R-RECORDS).
+pub struct ProcedureAmendment(pub procedure_amendments::Model);
+
+/// A correction of a signed procedure: who, when, why and what changed
+/// (R-RECORDS).
+#[Object]
+impl ProcedureAmendment {
+    /// The amendment's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The provider who amended.
+    async fn amended_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, self.0.amended_by).await
+    }
+    /// When.
+    async fn amended_at(&self) -> DateTime<Utc> {
+        self.0.amended_at
+    }
+    /// Why.
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    /// Each changed field with its old and new value.
+    async fn changes(&self) -> async_graphql::Result<Vec<AmendedField>> {
+        let changes: Vec<FieldChange> = serde_json::from_str(&self.0.changes)
+            .map_err(|error| crate::error::AppError::Internal(error.into()))?;
+        Ok(changes
+            .into_iter()
+            .map(|change| AmendedField {
+                field: change.field,
+                old_value: Json(change.old_value),
+                new_value: Json(change.new_value),
+            })
+            .collect())
+    }
+}
+
+/// One field an amendment changed.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct AmendedField {
+    /// The field, as named in `ChartedRecord`.
+    pub field: String,
+    /// The value before (JSON).
+    pub old_value: Json<serde_json::Value>,
+    /// The value after (JSON).
+    pub new_value: Json<serde_json::Value>,
+}
+
+/// One device and cartridge over one area of a procedure (clinical).
+pub struct DeviceSession(pub device_sessions::Model);
+
+/// One device and cartridge over one area of a procedure, with its
+/// settings (clinical).
+#[Object]
+impl DeviceSession {
+    /// The session's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The device.
+    async fn device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Device>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .devices
+            .load_one(self.0.device_id)
+            .await?
+            .and_then(|rows| rows.into_iter().next())
+            .map(Device))
+    }
+    /// The cartridge.
+    async fn cartridge(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Cartridge>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .cartridges
+            .load_one(self.0.cartridge_id)
+            .await?
+            .and_then(|rows| rows.into_iter().next())
+            .map(Cartridge))
+    }
+    /// The area needled.
+    async fn area(&self) -> TreatmentArea {
+        self.0.area
+    }
+    /// Needle depth in millimetres.
+    async fn depth_mm(&self) -> f64 {
+        mm(self.0.depth_um)
+    }
+    /// Why the depth is outside the area's guideline range (R-DEPTH).
+    async fn depth_override_reason(&self) -> Option<&str> {
+        self.0.depth_override_reason.as_deref()
+    }
+    /// Passes over the area.
+    async fn passes(&self) -> i32 {
+        self.0.passes
+    }
+    /// Pattern.
+    async fn pattern(&self) -> NeedlingPattern {
+        self.0.pattern
+    }
+    /// Speed setting as labelled on the device.
+    async fn speed_setting(&self) -> Option<&str> {
+        self.0.speed_setting.as_deref()
+    }
+    /// Glide medium.
+    async fn glide_medium(&self) -> Option<&str> {
+        self.0.glide_medium.as_deref()
+    }
+    /// The clinical endpoint reached.
+    async fn clinical_endpoint(&self) -> ClinicalEndpoint {
+        self.0.clinical_endpoint
+    }
+    /// Start.
+    async fn started_at(&self) -> DateTime<Utc> {
+        at(self.0.started_at_s)
+    }
+    /// End.
+    async fn ended_at(&self) -> DateTime<Utc> {
+        at(self.0.ended_at_s)
+    }
+    /// The provider who charted it.
+    async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, self.0.recorded_by).await
+    }
+}
+
+/// A micro-needling pen or roller.
+pub struct Device(pub devices::Model);
+
+/// A micro-needling pen or roller (R-DEVICE: only ACTIVE ones are used).
+#[Object]
+impl Device {
+    /// The device's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Pen or roller.
+    async fn kind(&self) -> DeviceKind {
+        self.0.kind
+    }
+    /// Manufacturer.
+    async fn manufacturer(&self) -> &str {
+        &self.0.manufacturer
+    }
+    /// Model.
+    async fn model(&self) -> &str {
+        &self.0.model
+    }
+    /// Serial number.
+    async fn serial(&self) -> &str {
+        &self.0.serial
+    }
+    /// Labelled maximum needle depth, millimetres.
+    async fn max_depth_mm(&self) -> f64 {
+        mm(self.0.max_depth_um)
+    }
+    /// Fewest needles of the cartridges it takes.
+    async fn needle_count_min(&self) -> Option<i32> {
+        self.0.needle_count_min
+    }
+    /// Most needles of the cartridges it takes.
+    async fn needle_count_max(&self) -> Option<i32> {
+        self.0.needle_count_max
+    }
+    /// Regulatory clearance (e.g. FDA 510(k) number).
+    async fn regulatory_id(&self) -> Option<&str> {
+        self.0.regulatory_id.as_deref()
+    }
+    /// Whether it may be used.
+    async fn status(&self) -> DeviceStatus {
+        self.0.status
+    }
+    /// Last service date.
+    async fn last_serviced_on(&self) -> Option<NaiveDate> {
+        self.0.last_serviced_on
+    }
+    /// Notes.
+    async fn notes(&self) -> &str {
+        &self.0.notes
+    }
+    /// When it was registered.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Version for optimistic locking.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// A sterile, single-use needle cartridge.
+pub struct Cartridge(pub cartridges::Model);
+
+/// A sterile, single-use needle cartridge (R-CARTRIDGE).
+#[Object]
+impl Cartridge {
+    /// The cartridge's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Serial or UDI.
+    async fn serial(&self) -> &str {
+        &self.0.serial
+    }
+    /// Manufacturing lot.
+    async fn lot_number(&self) -> &str {
+        &self.0.lot_number
+    }
+    /// Needles (1-1000).
+    async fn needle_count(&self) -> i32 {
+        self.0.needle_count
+    }
+    /// Needle geometry.
+    async fn needle_geometry(&self) -> Option<&str> {
+        self.0.needle_geometry.as_deref()
+    }
+    /// Labelled maximum depth, millimetres.
+    async fn max_depth_mm(&self) -> f64 {
+        mm(self.0.max_depth_um)
+    }
+    /// Last day of use.
+    async fn expires_on(&self) -> NaiveDate {
+        self.0.expires_on
+    }
+    /// When it was opened.
+    async fn opened_at(&self) -> Option<DateTime<Utc>> {
+        self.0.opened_at
+    }
+    /// Whether it was used (it never can be again).
+    async fn used(&self) -> bool {
+        self.0.procedure_id.is_some()
+    }
+}
+
+/// A consultation or a procedure on the schedule.
+// Short-lived rows of one response; boxing would only add allocations.
+#[allow(clippy::large_enum_variant)]
+#[derive(Union)]
+pub enum Appointment {
+    /// A consultation.
+    Consultation(Consultation),
+    /// A procedure.
+    Procedure(Procedure),
+}
+
+impl From<ScheduledAppointment> for Appointment {
+    fn from(appointment: ScheduledAppointment) -> Self {
+        match appointment {
+            ScheduledAppointment::Consultation(row) => Self::Consultation(Consultation(row)),
+            ScheduledAppointment::Procedure(row) => Self::Procedure(Procedure(row)),
+        }
+    }
+}
+
+/// A procedure to book.
+#[derive(InputObject)]
+pub struct ScheduleProcedureInput {
+    /// The patient (not archived).
+    pub patient_id: ID,
+    /// The performing provider (licensed on the procedure's date).
+    pub provider_id: ID,
+    /// The treatment plan; the patient's active plan when omitted.
+    pub treatment_plan_id: Option<ID>,
+    /// Start (in the future).
+    pub starts_at: DateTime<Utc>,
+    /// Length in minutes (10-480).
+    pub duration_minutes: i32,
+    /// Areas to treat (at least one).
+    pub areas: Vec<TreatmentArea>,
+    /// Retry key: the same key from the same caller within 24 hours returns
+    /// the first booking and books nothing.
+    pub idempotency_key: Option<String>,
+}
+
+/// The booked procedure.
+#[derive(SimpleObject)]
+pub struct ScheduleProcedurePayload {
+    /// The procedure.
+    pub procedure: Procedure,
+}
+
+/// The pre-procedure checklist (R-PREP).
+#[derive(InputObject)]
+pub struct PrepChecklistInput {
+    /// The area is free of lotions, makeup and other topicals (must be true).
+    pub area_free_of_topicals: bool,
+    /// The signed consent was confirmed with the patient (must be true).
+    pub consent_confirmed: bool,
+    /// Numbing cream product.
+    pub numbing_product: String,
+    /// When the numbing cream was applied (within the last 3 hours).
+    pub numbing_applied_at: DateTime<Utc>,
+}
+
+impl From<PrepChecklistInput> for PrepChecklist {
+    fn from(input: PrepChecklistInput) -> Self {
+        Self {
+            area_free_of_topicals: input.area_free_of_topicals,
+            consent_confirmed: input.consent_confirmed,
+            numbing_product: input.numbing_product,
+            numbing_applied_at: input.numbing_applied_at,
+        }
+    }
+}
+
+/// A procedure to start (its performing provider).
+#[derive(InputObject)]
+pub struct StartProcedureInput {
+    /// The procedure.
+    pub id: ID,
+    /// The `version` you last read.
+    pub expected_version: i32,
+    /// The pre-procedure checklist.
+    pub prep: PrepChecklistInput,
+    /// Reason to proceed despite relative contraindications of the latest
+    /// screening, when it carries none (audited).
+    pub screening_override_reason: Option<String>,
+}
+
+/// The started procedure.
+#[derive(SimpleObject)]
+pub struct StartProcedurePayload {
+    /// The procedure, now IN_PROGRESS.
+    pub procedure: Procedure,
+}
+
+/// A cartridge as printed on its pack. Only the serial is needed once it is
+/// registered; a new serial needs the lot, needle count, maximum depth and
+/// expiry.
+#[derive(InputObject)]
+pub struct CartridgeInput {
+    /// Serial or UDI.
+    pub serial: String,
+    /// Lot number.
+    pub lot_number: Option<String>,
+    /// Needles (1-1000).
+    pub needle_count: Option<i32>,
+    /// Needle geometry.
+    pub needle_geometry: Option<String>,
+    /// Labelled maximum depth, millimetres.
+    pub max_depth_mm: Option<f64>,
+    /// Last day of use.
+    pub expires_on: Option<NaiveDate>,
+}
+
+impl From<CartridgeInput> for CartridgeSpec {
+    fn from(input: CartridgeInput) -> Self {
+        Self {
+            serial: input.serial,
+            lot_number: input.lot_number,
+            needle_count: input.needle_count,
+            needle_geometry: input.needle_geometry,
+            max_depth_mm: input.max_depth_mm,
+            expires_on: input.expires_on,
+        }
+    }
+}
+
+/// A device session to chart (its performing provider, while IN_PROGRESS).
+#[derive(InputObject)]
+pub struct AddDeviceSessionInput {
+    /// The procedure.
+    pub procedure_id: ID,
+    /// The device (ACTIVE).
+    pub device_id: ID,
+    /// The cartridge (single-use, not expired).
+    pub cartridge: CartridgeInput,
+    /// The area needled.
+    pub area: TreatmentArea,
+    /// Needle depth in millimetres (positive, at most 3 decimals).
+    pub depth_mm: f64,
+    /// Why the depth is outside the area's guideline range (audited);
+    /// never allows more than the device's or cartridge's maximum.
+    pub depth_override_reason: Option<String>,
+    /// Passes over the area (1-20).
+    pub passes: i32,
+    /// Pattern.
+    pub pattern: NeedlingPattern,
+    /// Speed setting as labelled on the device.
+    pub speed_setting: Option<String>,
+    /// Glide medium (e.g. hyaluronic acid serum).
+    pub glide_medium: Option<String>,
+    /// The clinical endpoint reached.
+    pub clinical_endpoint: ClinicalEndpoint,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+    /// End (after the start, at most 4 hours later).
+    pub ended_at: DateTime<Utc>,
+}
+
+/// The charted session and its procedure.
+#[derive(SimpleObject)]
+pub struct AddDeviceSessionPayload {
+    /// The procedure.
+    pub procedure: Procedure,
+    /// The session.
+    pub device_session: DeviceSession,
+}
+
+/// What was applied after needling (R-POSTCARE).
+#[derive(InputObject)]
+pub struct PostCareInput {
+    /// A lipopeptide booster serum was applied.
+    pub lipopeptide_booster: bool,
+    /// A moisturizer was applied.
+    pub moisturizer: bool,
+    /// SPF of the sunscreen applied (30 or more).
+    pub sunscreen_spf: i32,
+}
+
+impl From<PostCareInput> for PostCare {
+    fn from(input: PostCareInput) -> Self {
+        Self {
+            lipopeptide_booster: input.lipopeptide_booster,
+            moisturizer: input.moisturizer,
+            sunscreen_spf: input.sunscreen_spf,
+        }
+    }
+}
+
+/// A procedure to complete (its performing provider).
+#[derive(InputObject)]
+pub struct CompleteProcedureInput {
+    /// The procedure.
+    pub id: ID,
+    /// The `version` you last read.
+    pub expected_version: i32,
+    /// What was applied after needling.
+    pub post_care: PostCareInput,
+    /// The skin's immediate response.
+    pub immediate_response: Option<String>,
+    /// Clinical notes.
+    pub clinical_notes: Option<String>,
+}
+
+/// The completed procedure.
+#[derive(SimpleObject)]
+pub struct CompleteProcedurePayload {
+    /// The procedure, now COMPLETED.
+    pub procedure: Procedure,
+}
+
+/// A procedure to sign (its performing provider).
+#[derive(InputObject)]
+pub struct SignProcedureInput {
+    /// The procedure.
+    pub id: ID,
+    /// The `version` you last read.
+    pub expected_version: i32,
+}
+
+/// The signed procedure.
+#[derive(SimpleObject)]
+pub struct SignProcedurePayload {
+    /// The procedure, now SIGNED and locked.
+    pub procedure: Procedure,
+}
+
+/// Corrections of a signed procedure; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct AmendProcedureInput {
+    /// The procedure.
+    pub id: ID,
+    /// The `version` you last read.
+    pub expected_version: i32,
+    /// Why the record is corrected.
+    pub reason: String,
+    /// Corrected clinical notes.
+    pub clinical_notes: Option<String>,
+    /// Corrected immediate response.
+    pub immediate_response: Option<String>,
+    /// Corrected booster record.
+    pub lipopeptide_booster: Option<bool>,
+    /// Corrected moisturizer record.
+    pub moisturizer: Option<bool>,
+    /// Corrected sunscreen SPF (30 or more).
+    pub sunscreen_spf: Option<i32>,
+}
+
+/// The amended procedure and the amendment.
+#[derive(SimpleObject)]
+pub struct AmendProcedurePayload {
+    /// The procedure as it reads now.
+    pub procedure: Procedure,
+    /// The amendment recorded.
+    pub amendment: ProcedureAmendment,
+}
+
+/// A procedure to cancel.
+#[derive(InputObject)]
+pub struct CancelProcedureInput {
+    /// The procedure.
+    pub id: ID,
+    /// The `version` you last read.
+    pub expected_version: i32,
+    /// Why.
+    pub reason: String,
+}
+
+/// The cancelled procedure.
+#[derive(SimpleObject)]
+pub struct CancelProcedurePayload {
+    /// The procedure, now CANCELLED.
+    pub procedure: Procedure,
+}
+
+/// Filters of the procedure list.
+#[derive(InputObject, Default)]
+pub struct ProcedureFilter {
+    /// Only this patient.
+    pub patient_id: Option<ID>,
+    /// Only this provider.
+    pub provider_id: Option<ID>,
+    /// Only this status.
+    pub status: Option<ProcedureStatus>,
+    /// Starting at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Starting before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+crate::connection_types!(
+    ProcedureConnection,
+    ProcedureEdge,
+    Procedure,
+    "A page of procedures.",
+    "A procedure with its cursor."
+);
+
+/// A device to register (admins).
+#[derive(InputObject)]
+pub struct CreateDeviceInput {
+    /// Pen or roller.
+    pub kind: DeviceKind,
+    /// Manufacturer.
+    pub manufacturer: String,
+    /// Model.
+    pub model: String,
+    /// Serial number (unique).
+    pub serial: String,
+    /// Labelled maximum needle depth, millimetres.
+    pub max_depth_mm: f64,
+    /// Fewest needles of the cartridges it takes.
+    pub needle_count_min: Option<i32>,
+    /// Most needles of the cartridges it takes.
+    pub needle_count_max: Option<i32>,
+    /// Regulatory clearance (e.g. FDA 510(k) number).
+    pub regulatory_id: Option<String>,
+    /// Last service date.
+    pub last_serviced_on: Option<NaiveDate>,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+impl From<CreateDeviceInput> for DeviceDetails {
+    fn from(input: CreateDeviceInput) -> Self {
+        Self {
+            kind: input.kind,
+            manufacturer: input.manufacturer,
+            model: input.model,
+            serial: input.serial,
+            max_depth_mm: input.max_depth_mm,
+            needle_count_min: input.needle_count_min,
+            needle_count_max: input.needle_count_max,
+            regulatory_id: input.regulatory_id,
+            last_serviced_on: input.last_serviced_on,
+            notes: input.notes,
+        }
+    }
+}
+
+/// The registered device.
+#[derive(SimpleObject)]
+pub struct CreateDevicePayload {
+    /// The device, ACTIVE.
+    pub device: Device,
+}
+
+/// Changes to a device: admins any, providers only `status: MAINTENANCE`.
+#[derive(InputObject)]
+pub struct UpdateDeviceInput {
+    /// The device.
+    pub id: ID,
+    /// The `version` you last read.
+    pub expected_version: i32,
+    /// New status.
+    pub status: Option<DeviceStatus>,
+    /// New labelled maximum depth, millimetres.
+    pub max_depth_mm: Option<f64>,
+    /// New regulatory id.
+    pub regulatory_id: Option<String>,
+    /// New last service date.
+    pub last_serviced_on: Option<NaiveDate>,
+    /// New notes.
+    pub notes: Option<String>,
+}
+
+impl From<UpdateDeviceInput> for DeviceChanges {
+    fn from(input: UpdateDeviceInput) -> Self {
+        Self {
+            status: input.status,
+            max_depth_mm: input.max_depth_mm,
+            regulatory_id: input.regulatory_id,
+            last_serviced_on: input.last_serviced_on,
+            notes: input.notes,
+        }
+    }
+}
+
+/// The changed device.
+#[derive(SimpleObject)]
+pub struct UpdateDevicePayload {
+    /// The device as it is now.
+    pub device: Device,
+}
+
+/// A cartridge to register ahead of use (admins, providers).
+#[derive(InputObject)]
+pub struct RegisterCartridgeInput {
+    /// Serial or UDI (unique).
+    pub serial: String,
+    /// Lot number.
+    pub lot_number: String,
+    /// Needles (1-1000).
+    pub needle_count: i32,
+    /// Needle geometry.
+    pub needle_geometry: Option<String>,
+    /// Labelled maximum depth, millimetres.
+    pub max_depth_mm: f64,
+    /// Last day of use.
+    pub expires_on: NaiveDate,
+}
+
+impl From<RegisterCartridgeInput> for CartridgeSpec {
+    fn from(input: RegisterCartridgeInput) -> Self {
+        Self {
+            serial: input.serial,
+            lot_number: Some(input.lot_number),
+            needle_count: Some(input.needle_count),
+            needle_geometry: input.needle_geometry,
+            max_depth_mm: Some(input.max_depth_mm),
+            expires_on: Some(input.expires_on),
+        }
+    }
+}
+
+/// The registered cartridge.
+#[derive(SimpleObject)]
+pub struct RegisterCartridgePayload {
+    /// The cartridge.
+    pub cartridge: Cartridge,
+}
+
+/// Filters of the device list.
+#[derive(InputObject, Default)]
+pub struct DeviceFilter {
+    /// Only this status.
+    pub status: Option<DeviceStatus>,
+    /// Only this kind.
+    pub kind: Option<DeviceKind>,
+}
+
+crate::connection_types!(
+    DeviceConnection,
+    DeviceEdge,
+    Device,
+    "A page of devices.",
+    "A device with its cursor."
+);
