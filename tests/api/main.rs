@@ -16,6 +16,7 @@ mod limits;
 mod migrations;
 mod patients;
 mod policy;
+mod procedures;
 mod review_fixes;
 mod schema;
 mod seed;
