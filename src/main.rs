@@ -199,8 +199,12 @@ async fn seed_demo(database: &DatabaseConfig, patients: usize) -> anyhow::Result
     db::migrate(&conn).await?;
     let summary = dermagraph::seed::seed_demo(&conn, patients, &password).await?;
     println!(
-        "seeded {} patients, {} consultations, {} consultation requests",
-        summary.patients, summary.consultations, summary.requests
+        "seeded {} patients, {} consultations, {} procedures, {} devices, {} consultation requests",
+        summary.patients,
+        summary.consultations,
+        summary.procedures,
+        summary.devices,
+        summary.requests
     );
     println!("staff (password: {password}):");
     for (role, email) in summary.staff {

@@ -10,12 +10,15 @@ async fn seed_demo_builds_a_clinic_to_explore() {
         let summary = dermagraph::seed::seed_demo(&app.db, 6, "demo passphrase 2026").await.unwrap();
         assert_eq!(summary.patients, 6);
         assert_eq!(summary.consultations, 9, "6 upcoming and 3 completed");
+        assert_eq!((summary.devices, summary.procedures), (4, 3), "2 signed, 1 booked");
         let login = app.login("dr.rivera@demo.clinic", "demo passphrase 2026").await;
         let token = login["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("{login}")).to_owned();
         let view = app
             .gql(
                 "{ patients(first: 10) { totalCount edges { node { lastName consultations { status provider { displayName } }
-                   treatmentPlan { plannedSessions } medicalHistory { allergies } } } }
+                   treatmentPlan { plannedSessions sessionsDone } medicalHistory { allergies }
+                   procedures { status deviceSessions { depthMm device { serial } cartridge { lotNumber } } } } } }
+                   devices { totalCount }
                    consultationRequests { totalCount } }",
                 json!({}),
                 Some(&token),
@@ -26,6 +29,14 @@ async fn seed_demo_builds_a_clinic_to_explore() {
         assert_eq!(view["data"]["consultationRequests"]["totalCount"], 2, "the spam request is hidden");
         let plans = view["data"]["patients"]["edges"].as_array().unwrap().iter().filter(|e| e["node"]["treatmentPlan"].is_object()).count();
         assert_eq!(plans, 3);
+        assert_eq!(view["data"]["devices"]["totalCount"], 4);
+        let signed: Vec<_> = view["data"]["patients"]["edges"].as_array().unwrap().iter()
+            .flat_map(|e| e["node"]["procedures"].as_array().unwrap().clone())
+            .filter(|p| p["status"] == "SIGNED").collect();
+        assert_eq!(signed.len(), 2, "{view}");
+        assert_eq!(signed[0]["deviceSessions"].as_array().unwrap().len(), 2);
+        let exposure = app.gql("{ cartridgeLotExposure(lotNumber: \"LOT-2611A\") { id } }", json!({}), Some(&token)).await;
+        assert_eq!(exposure["data"]["cartridgeLotExposure"].as_array().map(Vec::len), Some(1), "{exposure}");
 
         let again = dermagraph::seed::seed_demo(&app.db, 6, "demo passphrase 2026").await;
         assert!(again.is_err(), "seeding twice is refused");
