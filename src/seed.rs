@@ -501,7 +501,12 @@ async fn past_signed_procedure(
     let cartridge = cartridges::ActiveModel {
         id: Set(Uuid::now_v7()),
         serial: Set(format!("UDI-0085{n:06}")),
-        lot_number: Set(if n.is_multiple_of(8) { "LOT-2611A" } else { "LOT-2611B" }.to_owned()),
+        lot_number: Set(if n.is_multiple_of(8) {
+            "LOT-2611A"
+        } else {
+            "LOT-2611B"
+        }
+        .to_owned()),
         needle_count: Set(16),
         needle_geometry: Set(Some("round, 16-pin".to_owned())),
         max_depth_um: Set(2500),
