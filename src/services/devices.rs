@@ -125,6 +125,12 @@ pub fn normalize_code(code: &str) -> String {
     code.trim().to_uppercase()
 }
 
+/// A required serial or lot number, normalized, then checked for length
+/// (upper-casing can lengthen text: `ß` becomes `SS`).
+fn required_code(field: &str, value: &str, max: usize) -> AppResult<String> {
+    required_text(field, normalize_code(value), max)
+}
+
 /// Adds a device to the inventory (admins), ACTIVE.
 ///
 /// # Errors
@@ -138,7 +144,7 @@ pub async fn create_device(
     require_role(&request.actor, &[Role::Admin])?;
     let manufacturer = required_text("manufacturer", details.manufacturer, 100)?;
     let model = required_text("model", details.model, 100)?;
-    let serial = normalize_code(&required_text("serial", details.serial, 128)?);
+    let serial = required_code("serial", &details.serial, 128)?;
     let max_depth_um = depth_um("maxDepthMm", details.max_depth_mm)?;
     needle_range(details.needle_count_min, details.needle_count_max)?;
     let regulatory_id = optional_text("regulatoryId", details.regulatory_id, 64)?;
@@ -352,9 +358,11 @@ struct CleanCartridge {
 
 fn clean_cartridge(prefix: &str, spec: CartridgeSpec) -> AppResult<CleanCartridge> {
     let field = |name: &str| format!("{prefix}{name}");
-    let serial = normalize_code(&required_text(&field("serial"), spec.serial, 128)?);
-    let lot_number =
-        optional_text(&field("lotNumber"), spec.lot_number, 64)?.map(|lot| normalize_code(&lot));
+    let serial = required_code(&field("serial"), &spec.serial, 128)?;
+    let lot_number = match spec.lot_number.filter(|lot| !lot.trim().is_empty()) {
+        Some(lot) => Some(required_code(&field("lotNumber"), &lot, 64)?),
+        None => None,
+    };
     if spec
         .needle_count
         .is_some_and(|n| !NEEDLE_COUNT.contains(&n))
@@ -479,14 +487,37 @@ pub async fn claim_cartridge(
         Some(existing) => existing,
         None => insert_cartridge(write, prefix, &clean, provider_id).await?,
     };
-    if clean
-        .lot_number
-        .as_ref()
-        .is_some_and(|lot| *lot != cartridge.lot_number)
-    {
+    let contradictions = [
+        (
+            "lotNumber",
+            clean
+                .lot_number
+                .as_ref()
+                .is_some_and(|lot| *lot != cartridge.lot_number),
+        ),
+        (
+            "needleCount",
+            clean
+                .needle_count
+                .is_some_and(|n| n != cartridge.needle_count),
+        ),
+        (
+            "maxDepthMm",
+            clean
+                .max_depth_um
+                .is_some_and(|um| um != cartridge.max_depth_um),
+        ),
+        (
+            "expiresOn",
+            clean
+                .expires_on
+                .is_some_and(|day| day != cartridge.expires_on),
+        ),
+    ];
+    if let Some((field, _)) = contradictions.iter().find(|(_, differs)| *differs) {
         return Err(AppError::bad_input(
-            "cartridge.lotNumber",
-            "does not match the lot registered for this serial",
+            format!("{prefix}{field}"),
+            "does not match the cartridge registered under this serial",
         ));
     }
     if cartridge_expired_on(cartridge.expires_on, day) {
@@ -540,7 +571,7 @@ pub async fn lot_exposure(
     db: &DatabaseConnection,
     lot_number: &str,
 ) -> AppResult<Vec<procedures::Model>> {
-    let lot = normalize_code(&required_text("lotNumber", lot_number.to_owned(), 64)?);
+    let lot = required_code("lotNumber", lot_number, 64)?;
     let exposed = procedures::Entity::find().filter(
         procedures::Column::Id.in_subquery(
             sea_orm::sea_query::Query::select()

@@ -58,6 +58,10 @@ const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
 /// Longest device session charted, in minutes.
 const MAX_DEVICE_SESSION_MINUTES: i64 = 240;
 
+/// Longest a procedure stays open for charting after its start: a session
+/// charted later would escape the checks made at the start.
+const MAX_PROCEDURE_LENGTH: Duration = Duration::hours(12);
+
 /// Most passes over an area in one device session.
 const MAX_PASSES: i32 = 20;
 
@@ -76,6 +80,20 @@ pub async fn find_procedure(db: &impl ConnectionTrait, id: Uuid) -> AppResult<pr
         .ok_or(AppError::NotFound {
             entity: "procedure",
         })
+}
+
+/// The procedure, locked until the transaction ends (a row lock on
+/// PostgreSQL; SQLite's write transaction already serializes writers), so
+/// that a status check holds until the write: a procedure being signed
+/// cannot gain a device session meanwhile.
+async fn lock_procedure(db: &impl ConnectionTrait, id: Uuid) -> AppResult<procedures::Model> {
+    let mut query = procedures::Entity::find_by_id(id);
+    if db.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query.one(db).await?.ok_or(AppError::NotFound {
+        entity: "procedure",
+    })
 }
 
 /// The patient, locked so that two bookings for them cannot both pass the
@@ -175,10 +193,21 @@ async fn earlier_booking(
     actor: &str,
     key: &str,
 ) -> AppResult<Option<procedures::Model>> {
+    // At most one row holds a key (unique index); its age is compared in
+    // Rust, never as timestamp text.
+    Ok(keyed_booking(db, actor, key)
+        .await?
+        .filter(|row| row.created_at > Utc::now() - IDEMPOTENCY_WINDOW))
+}
+
+async fn keyed_booking(
+    db: &impl ConnectionTrait,
+    actor: &str,
+    key: &str,
+) -> AppResult<Option<procedures::Model>> {
     Ok(procedures::Entity::find()
         .filter(procedures::Column::IdempotencyActor.eq(actor))
         .filter(procedures::Column::IdempotencyKey.eq(key))
-        .filter(procedures::Column::CreatedAt.gt(Utc::now() - IDEMPOTENCY_WINDOW))
         .one(db)
         .await?)
 }
@@ -275,18 +304,27 @@ pub async fn schedule(
     let mut write = AuditedWrite::begin(db, request, "scheduleProcedure").await?;
     if let Some(key) = &idempotency_key {
         // A key older than the window is free again.
-        procedures::Entity::update_many()
-            .col_expr(
-                procedures::Column::IdempotencyKey,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(procedures::Column::IdempotencyActor.eq(actor_key.as_str()))
-            .filter(procedures::Column::IdempotencyKey.eq(key.as_str()))
-            .filter(procedures::Column::CreatedAt.lte(Utc::now() - IDEMPOTENCY_WINDOW))
-            .exec(&*write)
-            .await?;
+        if let Some(stale) = keyed_booking(&*write, &actor_key, key)
+            .await?
+            .filter(|row| row.created_at <= Utc::now() - IDEMPOTENCY_WINDOW)
+        {
+            procedures::Entity::update_many()
+                .col_expr(
+                    procedures::Column::IdempotencyKey,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(procedures::Column::Id.eq(stale.id))
+                .exec(&*write)
+                .await?;
+        }
     }
     let patient = lock_patient(&*write, booking.patient_id).await?;
+    if let Some(key) = &idempotency_key
+        && let Some(earlier) = earlier_booking(&*write, &actor_key, key).await?
+    {
+        // A retry that raced the first request and waited for its lock.
+        return Ok(earlier);
+    }
     if patient.archived_at.is_some() {
         return Err(AppError::InvalidState(
             "archived patients cannot be booked".to_owned(),
@@ -397,12 +435,14 @@ pub struct ProcedureStart {
 
 /// R-CONSENT: a signed informed consent is on file.
 async fn ensure_consent(db: &impl ConnectionTrait, patient_id: Uuid) -> AppResult<()> {
+    let now = Utc::now();
     let signed = informed_consents::Entity::find()
         .filter(informed_consents::Column::PatientId.eq(patient_id))
-        .filter(informed_consents::Column::SignedAt.lte(Utc::now()))
-        .count(db)
-        .await?;
-    if signed == 0 {
+        .all(db)
+        .await?
+        .iter()
+        .any(|consent| consent.signed_at <= now);
+    if !signed {
         return Err(AppError::rule(
             ErrorCode::ConsentRequired,
             "no signed informed consent for micro-needling is on file; record it with signConsent",
@@ -420,13 +460,14 @@ async fn fresh_screening(
     override_reason: Option<&str>,
 ) -> AppResult<(screenings::Model, Option<String>)> {
     let valid_since = Utc::now() - Duration::days(i64::from(policy.screening_valid_days));
+    // The latest screening (ids are UUIDv7: in recording order), fresh
+    // enough; times compared in Rust, never as timestamp text.
     let screening = screenings::Entity::find()
         .filter(screenings::Column::PatientId.eq(patient_id))
-        .filter(screenings::Column::RecordedAt.gte(valid_since))
-        .order_by_desc(screenings::Column::RecordedAt)
         .order_by_desc(screenings::Column::Id)
         .one(db)
         .await?
+        .filter(|screening| screening.recorded_at >= valid_since)
         .ok_or_else(|| {
             AppError::rule(
                 ErrorCode::ScreeningRequired,
@@ -476,14 +517,27 @@ pub async fn start(
         1000,
     )?;
     let mut write = AuditedWrite::begin(db, request, "startProcedure").await?;
-    let procedure = find_procedure(&*write, id).await?;
+    let procedure = lock_procedure(&*write, id).await?;
     ensure_status(&procedure, &[ProcedureStatus::Scheduled], "started")?;
     ensure_performer(&procedure, provider_id)?;
-    lock_patient(&*write, procedure.patient_id).await?;
+    let patient = lock_patient(&*write, procedure.patient_id).await?;
+    if patient.archived_at.is_some() {
+        return Err(AppError::InvalidState(
+            "archived patients cannot be treated".to_owned(),
+        ));
+    }
     let policy = current_policy(&*write).await?;
     let today = clinic_day(now, policy.time_zone);
     licensed_user(&*write, provider_id, today).await?;
     ensure_interval(&*write, procedure.patient_id, today, Some(id), &policy).await?;
+    // The appointment moves to when it really happens, so R-INTERVAL and
+    // R-BOOKING hold against the true time, however early or late it
+    // starts.
+    let duration_minutes = (procedure.ends_at_s - procedure.starts_at_s) / 60;
+    let actual = Window::new(now, duration_minutes)
+        .ok_or_else(|| anyhow::anyhow!("stored procedure {id} has an invalid length"))?;
+    crate::services::consultations::lock_provider_any(&*write, provider_id).await?;
+    ensure_provider_free(&*write, provider_id, actual, Some(id)).await?;
     ensure_consent(&*write, procedure.patient_id).await?;
     let (screening, reason) = fresh_screening(
         &*write,
@@ -512,6 +566,8 @@ pub async fn start(
             Expr::value(reason),
         )
         .col_expr(procedures::Column::StartedAt, Expr::value(now))
+        .col_expr(procedures::Column::StartsAtS, Expr::value(actual.start_s()))
+        .col_expr(procedures::Column::EndsAtS, Expr::value(actual.end_s()))
         .col_expr(procedures::Column::UpdatedAt, Expr::value(now))
         .col_expr(
             procedures::Column::Version,
@@ -644,9 +700,18 @@ pub async fn add_device_session(
     let speed_setting = optional_text("speedSetting", session.speed_setting, 32)?;
     let glide_medium = optional_text("glideMedium", session.glide_medium, 200)?;
     let mut write = AuditedWrite::begin(db, request, "addDeviceSession").await?;
-    let procedure = find_procedure(&*write, procedure_id).await?;
+    let procedure = lock_procedure(&*write, procedure_id).await?;
     ensure_status(&procedure, &[ProcedureStatus::InProgress], "charted")?;
     ensure_performer(&procedure, provider_id)?;
+    if procedure
+        .started_at
+        .is_some_and(|started| now > started + MAX_PROCEDURE_LENGTH)
+    {
+        return Err(AppError::InvalidState(format!(
+            "the procedure started more than {} hours ago; complete or cancel it and book a new one",
+            MAX_PROCEDURE_LENGTH.num_hours()
+        )));
+    }
     if procedure
         .numbing_applied_at
         .is_some_and(|applied| session.started_at < applied)
@@ -771,7 +836,7 @@ pub async fn complete(
     let notes =
         optional_text("clinicalNotes", completion.clinical_notes, 10_000)?.unwrap_or_default();
     let mut write = AuditedWrite::begin(db, request, "completeProcedure").await?;
-    let procedure = find_procedure(&*write, id).await?;
+    let procedure = lock_procedure(&*write, id).await?;
     ensure_status(&procedure, &[ProcedureStatus::InProgress], "completed")?;
     ensure_performer(&procedure, provider_id)?;
     let sessions = device_sessions::Entity::find()
@@ -923,12 +988,20 @@ pub async fn sign(
 ) -> AppResult<procedures::Model> {
     let provider_id = require_provider(&request.actor)?;
     let mut write = AuditedWrite::begin(db, request, "signProcedure").await?;
-    let procedure = find_procedure(&*write, id).await?;
+    let procedure = lock_procedure(&*write, id).await?;
     ensure_status(&procedure, &[ProcedureStatus::Completed], "signed")?;
     ensure_performer(&procedure, provider_id)?;
     let policy = current_policy(&*write).await?;
     let now = Utc::now();
-    licensed_user(&*write, provider_id, clinic_day(now, policy.time_zone)).await?;
+    // R-LICENSE on the procedure's date: a license that lapsed since does
+    // not leave a performed session unsignable.
+    let performed_on = DateTime::from_timestamp(procedure.starts_at_s, 0).unwrap_or(now);
+    licensed_user(
+        &*write,
+        provider_id,
+        clinic_day(performed_on, policy.time_zone),
+    )
+    .await?;
     let record =
         serde_json::to_string(&ChartedRecord::from(&procedure)).map_err(anyhow::Error::from)?;
     let updated = procedures::Entity::update_many()
@@ -1028,7 +1101,7 @@ pub async fn amend(
     let immediate_response =
         optional_text("immediateResponse", corrections.immediate_response, 2000)?;
     let mut write = AuditedWrite::begin(db, request, "amendProcedure").await?;
-    let procedure = find_procedure(&*write, id).await?;
+    let procedure = lock_procedure(&*write, id).await?;
     if procedure.status != ProcedureStatus::Signed {
         return Err(AppError::InvalidState(
             "only signed procedures are amended".to_owned(),
@@ -1130,7 +1203,7 @@ pub async fn cancel(
     authorize(&request.actor, PatientAccess::Write)?;
     let reason = required_text("reason", reason, 500)?;
     let mut write = AuditedWrite::begin(db, request, "cancelProcedure").await?;
-    let procedure = find_procedure(&*write, id).await?;
+    let procedure = lock_procedure(&*write, id).await?;
     ensure_status(
         &procedure,
         &[ProcedureStatus::Scheduled, ProcedureStatus::InProgress],

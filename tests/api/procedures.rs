@@ -27,6 +27,7 @@ const SIGN: &str = "mutation($input: SignProcedureInput!) { signProcedure(input:
     procedure { status version signedAt signedBy { id } } } }";
 
 /// The staff of a test clinic.
+#[derive(Clone)]
 struct Staff {
     desk: String,
     admin: String,
@@ -43,6 +44,17 @@ async fn staff(app: &TestApp) -> Staff {
         admin,
         provider,
         provider_id: provider_user.id.to_string(),
+    }
+}
+
+/// The same clinic with another provider: a provider performs one
+/// procedure at a time, and a started procedure holds the provider from now.
+async fn with_new_provider(app: &TestApp, staff: &Staff) -> Staff {
+    let (provider_user, provider) = app.sign_in(Role::Provider).await;
+    Staff {
+        provider,
+        provider_id: provider_user.id.to_string(),
+        ..staff.clone()
     }
 }
 
@@ -285,6 +297,26 @@ async fn r_license_unlicensed_staff_and_expired_licenses_are_refused() {
         let on_time = schedule(&app, &staff.desk, booking(&patient, &expiring, 4)).await;
         assert!(on_time["errors"].is_null(), "valid on the day: {on_time}");
 
+        // Rechecked at the start: the license was withdrawn after booking.
+        let (_, withdrawn, withdrawn_version) = booked(&app, &staff, "Withdrawn", 6).await;
+        set_license_expiry(&app, &staff.provider_id, None).await;
+        let refused = start(
+            &app,
+            &staff.provider,
+            &withdrawn,
+            withdrawn_version,
+            prep(),
+            None,
+        )
+        .await;
+        assert_eq!(error_code(&refused), "LICENSE_REQUIRED", "{refused}");
+        dermagraph::entities::users::Entity::update_many()
+            .col_expr(users::Column::LicenseNumber, Expr::value("RN-RESTORED"))
+            .filter(users::Column::Id.eq(Uuid::parse_str(&staff.provider_id).unwrap()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+
         // Rechecked at the start: the license lapsed after booking.
         let (_, id, version) = booked(&app, &staff, "Lapsed", 2).await;
         set_license_expiry(
@@ -520,8 +552,9 @@ async fn r_device_maintenance_and_retired_devices_cannot_be_used() {
 async fn r_cartridge_single_use_also_when_two_procedures_race() {
     for_each_backend(|app| async move {
         let staff = staff(&app).await;
+        let other = with_new_provider(&app, &staff).await;
         let (_, first, _) = in_progress(&app, &staff, "First", 1).await;
-        let (_, second, _) = in_progress(&app, &staff, "Second", 2).await;
+        let (_, second, _) = in_progress(&app, &other, "Second", 2).await;
         let (pen_a, pen_b) = (
             new_device(&app, &staff, "PEN-A", 2.5).await,
             new_device(&app, &staff, "PEN-B", 2.5).await,
@@ -549,7 +582,7 @@ async fn r_cartridge_single_use_also_when_two_procedures_race() {
         assert!(again["errors"].is_null(), "{again}");
         let reused = add_session(
             &app,
-            &staff.provider,
+            &other.provider,
             session(&second, &pen_b, "C-100", "LOT-A", "CHEEKS", 1.0, 2),
         )
         .await;
@@ -563,7 +596,7 @@ async fn r_cartridge_single_use_also_when_two_procedures_race() {
             ),
             add_session(
                 &app,
-                &staff.provider,
+                &other.provider,
                 session(&second, &pen_b, "RACE-1", "LOT-R", "CHEEKS", 1.0, 3)
             ),
         );
@@ -577,21 +610,51 @@ async fn r_cartridge_single_use_also_when_two_procedures_race() {
 
         let mut expired = session(&second, &pen_b, "OLD-1", "LOT-OLD", "CHEEKS", 1.0, 5);
         expired["cartridge"]["expiresOn"] = json!(date_in(-1));
-        let refused = add_session(&app, &staff.provider, expired).await;
+        let refused = add_session(&app, &other.provider, expired).await;
         assert_eq!(error_code(&refused), "CARTRIDGE_EXPIRED", "{refused}");
 
         let mut unknown = session(&second, &pen_b, "NEW-2", "LOT-N", "CHEEKS", 1.0, 6);
         unknown["cartridge"] = json!({ "serial": "NEW-2" });
-        let refused = add_session(&app, &staff.provider, unknown).await;
+        let refused = add_session(&app, &other.provider, unknown).await;
         assert_eq!(
             refused["errors"][0]["extensions"]["field"], "cartridge.lotNumber",
             "{refused}"
         );
 
+        // Details that contradict the registered cartridge are refused.
+        let mut contradicting = session(&first, &pen_a, "C-100", "LOT-A", "CHEEKS", 1.0, 6);
+        contradicting["cartridge"]["needleCount"] = json!(36);
+        let refused = add_session(&app, &staff.provider, contradicting).await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["field"], "cartridge.needleCount",
+            "{refused}"
+        );
+
+        // Two sessions racing for one device at the same time: one wins.
+        let (one, two) = tokio::join!(
+            add_session(
+                &app,
+                &staff.provider,
+                session(&first, &pen_b, "DEV-1", "LOT-N", "CHEEKS", 1.0, 7)
+            ),
+            add_session(
+                &app,
+                &other.provider,
+                session(&second, &pen_b, "DEV-2", "LOT-N", "CHEEKS", 1.0, 7)
+            ),
+        );
+        let mut codes = [error_codes(&one), error_codes(&two)];
+        codes.sort();
+        assert_eq!(
+            codes,
+            [vec![], vec!["DOUBLE_BOOKED".to_owned()]],
+            "{one} {two}"
+        );
+
         // A device is never in two overlapping sessions.
         let overlapping = add_session(
             &app,
-            &staff.provider,
+            &other.provider,
             session(&second, &pen_a, "NEW-3", "LOT-N", "CHEEKS", 1.0, 0),
         )
         .await;
@@ -669,6 +732,11 @@ async fn r_postcare_r_records_signed_procedures_are_locked_and_amendments_keep_h
         let other_provider = app.sign_in(Role::Provider).await.1;
         let refused = app.gql(SIGN, json!({ "input": { "id": id, "expectedVersion": version } }), Some(&other_provider)).await;
         assert_eq!(error_code(&refused), "FORBIDDEN", "only the performing provider signs");
+        // R-LICENSE at signature: not valid on the procedure's date.
+        set_license_expiry(&app, &staff.provider_id, Some((Utc::now() - Duration::days(1)).date_naive())).await;
+        let refused = app.gql(SIGN, json!({ "input": { "id": id, "expectedVersion": version } }), Some(&staff.provider)).await;
+        assert_eq!(error_code(&refused), "LICENSE_EXPIRED", "{refused}");
+        set_license_expiry(&app, &staff.provider_id, Some((Utc::now() + Duration::days(400)).date_naive())).await;
         let signed = app.gql(SIGN, json!({ "input": { "id": id, "expectedVersion": version } }), Some(&staff.provider)).await;
         assert_eq!(signed["data"]["signProcedure"]["procedure"]["status"], "SIGNED", "{signed}");
         assert_eq!(signed["data"]["signProcedure"]["procedure"]["signedBy"]["id"], staff.provider_id);
@@ -677,6 +745,8 @@ async fn r_postcare_r_records_signed_procedures_are_locked_and_amendments_keep_h
         let locked = add_session(&app, &staff.provider, session(&id, &pen, "R-1", "LOT-R", "CHIN_JAW", 1.0, 1)).await;
         assert_eq!(error_code(&locked), "PROCEDURE_LOCKED", "{locked}");
         let locked = complete(&app, &staff.provider, &id, 50).await;
+        assert_eq!(error_code(&locked), "PROCEDURE_LOCKED", "{locked}");
+        let locked = start(&app, &staff.provider, &id, version, prep(), None).await;
         assert_eq!(error_code(&locked), "PROCEDURE_LOCKED", "{locked}");
         let locked = app.gql(SIGN, json!({ "input": { "id": id, "expectedVersion": version } }), Some(&staff.provider)).await;
         assert_eq!(error_code(&locked), "PROCEDURE_LOCKED", "{locked}");
@@ -760,20 +830,25 @@ async fn front_desk_sees_the_schedule_but_not_device_settings_or_clinical_notes(
 async fn r_cartridge_lot_exposure_finds_exactly_the_exposed_procedures() {
     for_each_backend(|app| async move {
         let staff = staff(&app).await;
-        let (a, first, _) = in_progress(&app, &staff, "ExposedA", 1).await;
-        let (b, second, _) = in_progress(&app, &staff, "ExposedB", 2).await;
-        let (_, third, _) = in_progress(&app, &staff, "Safe", 3).await;
+        let teams = [
+            staff.clone(),
+            with_new_provider(&app, &staff).await,
+            with_new_provider(&app, &staff).await,
+        ];
+        let (a, first, _) = in_progress(&app, &teams[0], "ExposedA", 1).await;
+        let (b, second, _) = in_progress(&app, &teams[1], "ExposedB", 2).await;
+        let (_, third, _) = in_progress(&app, &teams[2], "Safe", 3).await;
         let pens = [
             new_device(&app, &staff, "PEN-1", 2.5).await,
             new_device(&app, &staff, "PEN-2", 2.5).await,
             new_device(&app, &staff, "PEN-3", 2.5).await,
         ];
-        for (procedure, pen, serial, lot) in [
-            (&first, &pens[0], "L-1", "RECALL-7"),
-            (&second, &pens[1], "L-2", "RECALL-7"),
-            (&third, &pens[2], "L-3", "FINE-1"),
+        for (team, procedure, pen, serial, lot) in [
+            (&teams[0], &first, &pens[0], "L-1", "RECALL-7"),
+            (&teams[1], &second, &pens[1], "L-2", "RECALL-7"),
+            (&teams[2], &third, &pens[2], "L-3", "FINE-1"),
         ] {
-            let added = add_session(&app, &staff.provider, session(procedure, pen, serial, lot, "CHEEKS", 1.0, 0)).await;
+            let added = add_session(&app, &team.provider, session(procedure, pen, serial, lot, "CHEEKS", 1.0, 0)).await;
             assert!(added["errors"].is_null(), "{added}");
         }
         let query = "query($lot: String!) { cartridgeLotExposure(lotNumber: $lot) { id startsAt patient { id } } }";
@@ -843,7 +918,7 @@ async fn a_provider_charts_a_complete_signed_session_and_the_plan_counts_it() {
         let patient_view = &read["data"]["patient"];
         assert_eq!(patient_view["treatmentPlan"]["sessionsDone"], 1, "{read}");
         assert_eq!(patient_view["treatmentPlan"]["sessionsRemaining"], 2);
-        assert_eq!(patient_view["treatmentPlan"]["earliestNextSession"], date_in(43), "the booked day + 42");
+        assert_eq!(patient_view["treatmentPlan"]["earliestNextSession"], date_in(42), "performed today, booked for tomorrow: today + 42");
         assert_eq!(patient_view["procedures"][0]["status"], "SIGNED");
         // Numbing 60 minutes ago, first needle 50 minutes ago (both taken
         // from the clock a moment apart, so 9 or 10 whole minutes).
@@ -865,8 +940,10 @@ async fn nested_procedures_sessions_devices_and_cartridges_cost_the_same_for_5_o
             for n in 0..50 {
                 let last = format!("Nested{n:02}");
                 if n < 3 {
-                    let (_, id, _) = in_progress(&app, &staff, &last, n + 1).await;
-                    add_session(&app, &staff.provider, session(&id, &pen, &format!("N-{n}"), "LOT-N", "CHEEKS", 1.0, n)).await;
+                    let team = with_new_provider(&app, &staff).await;
+                    let (_, id, _) = in_progress(&app, &team, &last, n + 1).await;
+                    let added = add_session(&app, &team.provider, session(&id, &pen, &format!("N-{n}"), "LOT-N", "CHEEKS", 1.0, n)).await;
+                    assert!(added["errors"].is_null(), "{added}");
                 } else {
                     booked(&app, &staff, &last, n + 1).await;
                 }
@@ -884,5 +961,164 @@ async fn nested_procedures_sessions_devices_and_cartridges_cost_the_same_for_5_o
             assert_eq!(counts[0], counts[1], "statements for 5 and 50 patients: {counts:?}");
         },
     )
+    .await;
+}
+
+#[tokio::test]
+async fn r_interval_r_booking_a_procedure_moves_to_when_it_really_starts() {
+    for_each_backend(|app| async move {
+        let staff = staff(&app).await;
+        // Booked for day 100, performed today: day 30 is now too close.
+        let (patient, id, version) = booked(&app, &staff, "Early", 100).await;
+        let started = start(&app, &staff.provider, &id, version, prep(), None).await;
+        assert!(started["errors"].is_null(), "{started}");
+        let read = app
+            .gql(
+                "query($id: ID!) { procedure(id: $id) { startsAt durationMinutes } }",
+                json!({ "id": id }),
+                Some(&staff.desk),
+            )
+            .await;
+        let starts_at = read["data"]["procedure"]["startsAt"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{read}"));
+        assert!(starts_at.starts_with(&date_in(0)), "moved to today: {read}");
+        assert_eq!(read["data"]["procedure"]["durationMinutes"], 60);
+        let too_soon = schedule(&app, &staff.desk, booking(&patient, &staff.provider_id, 30)).await;
+        assert_eq!(error_code(&too_soon), "INTERVAL_TOO_SHORT", "{too_soon}");
+        assert_eq!(
+            too_soon["errors"][0]["extensions"]["earliestAllowed"],
+            date_in(42)
+        );
+
+        // The provider is busy now: another procedure cannot start meanwhile.
+        let (_, other, other_version) = booked(&app, &staff, "Waiting", 5).await;
+        let busy = start(&app, &staff.provider, &other, other_version, prep(), None).await;
+        assert_eq!(error_code(&busy), "DOUBLE_BOOKED", "{busy}");
+
+        // Starting rechecks the interval on the day it really happens.
+        let (patient, first, _) = booked(&app, &staff, "Twice", 2).await;
+        let (second, second_version) = procedure_of(
+            &schedule(&app, &staff.desk, booking(&patient, &staff.provider_id, 50)).await,
+        );
+        let other_provider = with_new_provider(&app, &staff).await;
+        let reassigned = dermagraph::entities::procedures::Entity::update_many()
+            .col_expr(
+                dermagraph::entities::procedures::Column::ProviderId,
+                Expr::value(Uuid::parse_str(&other_provider.provider_id).unwrap()),
+            )
+            .filter(
+                dermagraph::entities::procedures::Column::Id.eq(Uuid::parse_str(&second).unwrap()),
+            )
+            .exec(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(reassigned.rows_affected, 1);
+        let refused = start(
+            &app,
+            &other_provider.provider,
+            &second,
+            second_version,
+            prep(),
+            None,
+        )
+        .await;
+        assert_eq!(
+            error_code(&refused),
+            "INTERVAL_TOO_SHORT",
+            "2 days from {first}: {refused}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn archived_patients_cannot_be_treated_and_stale_procedures_cannot_be_charted() {
+    for_each_backend(|app| async move {
+        let staff = staff(&app).await;
+        let (patient, id, version) = booked(&app, &staff, "Archived", 1).await;
+        let archived = app
+            .gql("mutation($id: ID!) { archivePatient(input: { id: $id, expectedVersion: 1 }) { patient { archived } } }",
+                json!({ "id": patient }), Some(&staff.desk))
+            .await;
+        assert_eq!(archived["data"]["archivePatient"]["patient"]["archived"], true, "{archived}");
+        let refused = start(&app, &staff.provider, &id, version, prep(), None).await;
+        assert_eq!(error_code(&refused), "INVALID_STATE", "{refused}");
+
+        let (_, open, _) = in_progress(&app, &staff, "Forgotten", 2).await;
+        let pen = new_device(&app, &staff, "PEN-F", 2.5).await;
+        dermagraph::entities::procedures::Entity::update_many()
+            .col_expr(dermagraph::entities::procedures::Column::StartedAt, Expr::value(Utc::now() - Duration::hours(13)))
+            .filter(dermagraph::entities::procedures::Column::Id.eq(Uuid::parse_str(&open).unwrap()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        let late = add_session(&app, &staff.provider, session(&open, &pen, "F-1", "LOT-F", "CHEEKS", 1.0, 0)).await;
+        assert_eq!(error_code(&late), "INVALID_STATE", "{late}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn idempotent_booking_retries_racing_the_first_request_book_once() {
+    for_each_backend(|app| async move {
+        let staff = staff(&app).await;
+        let patient = new_patient(&app, &staff, "Retried").await;
+        let mut keyed = booking(&patient, &staff.provider_id, 3);
+        keyed["idempotencyKey"] = json!("widget-retry-7");
+        let (one, two) = tokio::join!(
+            schedule(&app, &staff.desk, keyed.clone()),
+            schedule(&app, &staff.desk, keyed.clone()),
+        );
+        assert!(
+            one["errors"].is_null() && two["errors"].is_null(),
+            "{one} {two}"
+        );
+        assert_eq!(procedure_of(&one).0, procedure_of(&two).0);
+        let listed = app
+            .gql(
+                "query($p: ID) { procedures(filter: { patientId: $p }) { totalCount } }",
+                json!({ "p": patient }),
+                Some(&staff.desk),
+            )
+            .await;
+        assert_eq!(listed["data"]["procedures"]["totalCount"], 1, "{listed}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reason_given_after_the_start_is_clinical() {
+    for_each_backend(|app| async move {
+        let staff = staff(&app).await;
+        let (patient, booked_id, booked_version) = booked(&app, &staff, "Reasons", 2).await;
+        let (_, started_id, _) = in_progress(&app, &with_new_provider(&app, &staff).await, "Started", 3).await;
+        let cancel = "mutation($input: CancelProcedureInput!) { cancelProcedure(input: $input) { procedure { status } } }";
+        let by_desk = app
+            .gql(cancel, json!({ "input": { "id": booked_id, "expectedVersion": booked_version, "reason": "patient travelling" } }), Some(&staff.desk))
+            .await;
+        assert_eq!(by_desk["data"]["cancelProcedure"]["procedure"]["status"], "CANCELLED", "{by_desk}");
+        let version = version_of(&app, &staff.admin, &started_id).await;
+        let refused = app
+            .gql(cancel, json!({ "input": { "id": started_id, "expectedVersion": version, "reason": "active HSV lesion" } }), Some(&staff.desk))
+            .await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "only its provider stops a started procedure: {refused}");
+        let performer = app
+            .gql("query($id: ID!) { procedure(id: $id) { provider { id } } }", json!({ "id": started_id }), Some(&staff.admin))
+            .await;
+        let performer_id = performer["data"]["procedure"]["provider"]["id"].as_str().unwrap().to_owned();
+        assert_ne!(performer_id, staff.provider_id);
+
+        let reason = "query($id: ID!) { procedure(id: $id) { status cancelReason } }";
+        let desk_view = app.gql(reason, json!({ "id": booked_id }), Some(&staff.desk)).await;
+        assert_eq!(desk_view["data"]["procedure"]["cancelReason"], "patient travelling", "{desk_view}");
+        let (_, partner) = app.api_key(&["schedule:read"]).await;
+        let partner_view = app.gql(reason, json!({ "id": booked_id }), Some(&partner)).await;
+        assert_eq!(error_code(&partner_view), "FORBIDDEN", "partners never read reasons: {partner_view}");
+        let nested = app
+            .gql("query($id: ID!) { patient(id: $id) { procedures { status cancelReason } } }", json!({ "id": patient }), Some(&partner))
+            .await;
+        assert_eq!(error_code(&nested), "FORBIDDEN", "{nested}");
+    })
     .await;
 }

@@ -356,15 +356,26 @@ impl Patient {
     /// `schedule:read`).
     #[graphql(guard = "SCHEDULE_READERS")]
     async fn procedures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Procedure>> {
-        Ok(ctx
+        let rows = ctx
             .data::<Loaders>()?
             .procedures_by_patient
             .load_one(self.0.id)
             .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Procedure)
-            .collect())
+            .unwrap_or_default();
+        let (state, request) = (app_state(ctx)?, request_context(ctx)?);
+        for row in &rows {
+            state
+                .audit
+                .record(
+                    request,
+                    "Patient.procedures",
+                    AuditEvent::new(AuditAction::Read)
+                        .entity(EntityType::Procedure, Some(row.id))
+                        .patient(self.0.id),
+                )
+                .await;
+        }
+        Ok(rows.into_iter().map(Procedure).collect())
     }
     /// The active treatment plan (R-SERIES), if any (staff).
     #[graphql(guard = "Allow::STAFF")]

@@ -21,7 +21,7 @@ use crate::{
         treatment_area::TreatmentArea,
     },
     entities::{cartridges, device_sessions, devices, procedure_amendments, procedures},
-    graphql::loaders::Loaders,
+    graphql::{loaders::Loaders, request_context},
     services::{
         devices::{CartridgeSpec, DeviceChanges, DeviceDetails},
         procedures::{Appointment as ScheduledAppointment, ChartedRecord, FieldChange},
@@ -98,9 +98,15 @@ impl Procedure {
             .into_iter()
             .collect()
     }
-    /// Why it was cancelled.
-    async fn cancel_reason(&self) -> Option<&str> {
-        self.0.cancel_reason.as_deref()
+    /// Why it was cancelled (staff). Once a procedure has started the
+    /// reason is clinical (e.g. a finding on the day), so only admins and
+    /// providers read it then.
+    #[graphql(guard = "Allow::STAFF")]
+    async fn cancel_reason(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        if self.0.started_at.is_some() && !Allow::CLINICAL.admits(&request_context(ctx)?.actor) {
+            return Err(crate::error::AppError::Forbidden.into());
+        }
+        Ok(self.0.cancel_reason.as_deref())
     }
     /// When it was started.
     async fn started_at(&self) -> Option<DateTime<Utc>> {
@@ -388,30 +394,37 @@ impl DeviceSession {
         self.0.area
     }
     /// Needle depth in millimetres.
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn depth_mm(&self) -> f64 {
         mm(self.0.depth_um)
     }
     /// Why the depth is outside the area's guideline range (R-DEPTH).
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn depth_override_reason(&self) -> Option<&str> {
         self.0.depth_override_reason.as_deref()
     }
     /// Passes over the area.
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn passes(&self) -> i32 {
         self.0.passes
     }
     /// Pattern.
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn pattern(&self) -> NeedlingPattern {
         self.0.pattern
     }
     /// Speed setting as labelled on the device.
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn speed_setting(&self) -> Option<&str> {
         self.0.speed_setting.as_deref()
     }
     /// Glide medium.
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn glide_medium(&self) -> Option<&str> {
         self.0.glide_medium.as_deref()
     }
     /// The clinical endpoint reached.
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn clinical_endpoint(&self) -> ClinicalEndpoint {
         self.0.clinical_endpoint
     }
