@@ -1,11 +1,13 @@
 //! The clinic's protocol as pure functions and value types: no I/O, no
 //! database, no HTTP. Services feed these the facts they need.
 
+pub mod aftercare;
 pub mod audit;
 pub mod booking;
 pub mod consultation;
 pub mod depth;
 pub mod device;
+pub mod follow_up;
 pub mod intake;
 pub mod patient;
 pub mod policy;

@@ -84,13 +84,24 @@ async fn earlier_submission(
     actor: &str,
     key: &str,
 ) -> AppResult<Option<Uuid>> {
+    Ok(keyed_submission(db, actor, key)
+        .await?
+        .filter(|row| row.created_at > Utc::now() - IDEMPOTENCY_WINDOW)
+        .map(|row| row.id))
+}
+
+/// The one request holding this key (unique index); its age is compared in
+/// Rust, never as timestamp text.
+async fn keyed_submission(
+    db: &impl ConnectionTrait,
+    actor: &str,
+    key: &str,
+) -> AppResult<Option<consultation_requests::Model>> {
     Ok(consultation_requests::Entity::find()
         .filter(consultation_requests::Column::IdempotencyActor.eq(actor))
         .filter(consultation_requests::Column::IdempotencyKey.eq(key))
-        .filter(consultation_requests::Column::CreatedAt.gt(Utc::now() - IDEMPOTENCY_WINDOW))
         .one(db)
-        .await?
-        .map(|row| row.id))
+        .await?)
 }
 
 /// Takes a consultation request. Bots that fill the honeypot get the same
@@ -175,16 +186,19 @@ pub async fn submit(
     let mut write = AuditedWrite::begin(db, request, "submitConsultationRequest").await?;
     if let Some(key) = &idempotency_key {
         // A key older than the window is free again.
-        consultation_requests::Entity::update_many()
-            .col_expr(
-                consultation_requests::Column::IdempotencyKey,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(consultation_requests::Column::IdempotencyActor.eq(actor_key.as_str()))
-            .filter(consultation_requests::Column::IdempotencyKey.eq(key.as_str()))
-            .filter(consultation_requests::Column::CreatedAt.lte(Utc::now() - IDEMPOTENCY_WINDOW))
-            .exec(&*write)
-            .await?;
+        if let Some(stale) = keyed_submission(&*write, &actor_key, key)
+            .await?
+            .filter(|row| row.created_at <= Utc::now() - IDEMPOTENCY_WINDOW)
+        {
+            consultation_requests::Entity::update_many()
+                .col_expr(
+                    consultation_requests::Column::IdempotencyKey,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(consultation_requests::Column::Id.eq(stale.id))
+                .exec(&*write)
+                .await?;
+        }
     }
     if let Some(key) = &throttle_key {
         throttle::record_attempt(&*write, &key.0, key.1).await?;
