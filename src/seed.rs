@@ -491,6 +491,7 @@ async fn past_signed_procedure(
         signed_at: Set(Some(start + Duration::minutes(55))),
         signed_by: Set(Some(provider_id)),
         signed_record: Set(Some(serde_json::to_string(&record)?)),
+        adverse_flagged_at: Set(None),
         created_by: Set(provider_id),
         created_at: Set(start - Duration::days(7)),
         updated_at: Set(start + Duration::minutes(55)),

@@ -39,6 +39,13 @@ impl Allow {
     /// device settings): admins and providers; never the front desk or a
     /// partner.
     pub const CLINICAL: Self = Self::staff(&[Role::Admin, Role::Provider]);
+    /// The schedule (appointments, not clinical data): staff, or partners
+    /// with `schedule:read`.
+    pub const SCHEDULE_READERS: Self = Self::staff_or_scope(ALL_ROLES, ApiScope::ScheduleRead);
+    /// Follow-ups: staff, or partners with `follow_ups:read`.
+    pub const FOLLOW_UP_READERS: Self = Self::staff_or_scope(ALL_ROLES, ApiScope::FollowUpsRead);
+    /// Working follow-ups: staff, or partners with `follow_ups:write`.
+    pub const FOLLOW_UP_WRITERS: Self = Self::staff_or_scope(ALL_ROLES, ApiScope::FollowUpsWrite);
 
     /// Staff in the given roles.
     pub const fn staff(roles: &'static [Role]) -> Self {

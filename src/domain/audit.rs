@@ -126,6 +126,8 @@ pub enum EntityType {
     DeviceSession,
     /// A correction of a signed procedure.
     ProcedureAmendment,
+    /// A follow-up after a procedure.
+    FollowUp,
 }
 
 impl EntityType {
@@ -150,6 +152,7 @@ impl EntityType {
             Self::Procedure => "Procedure",
             Self::DeviceSession => "DeviceSession",
             Self::ProcedureAmendment => "ProcedureAmendment",
+            Self::FollowUp => "FollowUp",
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct ClinicPolicy {
     pub session_lifetime_hours: u32,
     /// Youngest age the clinic treats.
     pub minimum_patient_age: u32,
+    /// Unanswered attempts before a follow-up is MISSED (R-FOLLOWUP).
+    pub follow_up_max_attempts: u32,
     /// Guideline depth range per treatment area (R-DEPTH).
     pub depth_ranges: BTreeMap<TreatmentArea, DepthRange>,
     /// Optimistic-locking version of the policy row.
@@ -64,6 +66,8 @@ pub struct PolicyChanges {
     pub session_lifetime_hours: Option<i32>,
     /// New minimum patient age.
     pub minimum_patient_age: Option<i32>,
+    /// New number of follow-up attempts.
+    pub follow_up_max_attempts: Option<i32>,
     /// New guideline ranges for some areas, in millimetres.
     pub depth_ranges: Vec<(TreatmentArea, f64, f64)>,
 }
@@ -189,6 +193,12 @@ impl ClinicPolicy {
                 self.minimum_patient_age,
                 16..=99,
             )?,
+            follow_up_max_attempts: in_range(
+                "followUpMaxAttempts",
+                changes.follow_up_max_attempts,
+                self.follow_up_max_attempts,
+                1..=10,
+            )?,
             depth_ranges,
             version: self.version,
             updated_at: self.updated_at,
@@ -217,6 +227,7 @@ mod tests {
             isotretinoin_washout_days: 182,
             session_lifetime_hours: 12,
             minimum_patient_age: 18,
+            follow_up_max_attempts: 3,
             depth_ranges: BTreeMap::from([(TreatmentArea::Cheeks, range(500, 1500))]),
             version: 1,
             updated_at: chrono::Utc::now(),

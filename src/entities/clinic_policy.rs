@@ -25,6 +25,8 @@ pub struct Model {
     pub session_lifetime_hours: i32,
     /// Youngest age the clinic treats.
     pub minimum_patient_age: i32,
+    /// Unanswered call attempts before a follow-up is MISSED.
+    pub follow_up_max_attempts: i32,
     /// Optimistic-locking version.
     pub version: i32,
     /// Last change.

@@ -12,6 +12,7 @@ pub mod contact_consents;
 pub mod depth_guideline;
 pub mod device_sessions;
 pub mod devices;
+pub mod follow_ups;
 pub mod informed_consents;
 pub mod login_throttle;
 pub mod medical_histories;

@@ -59,6 +59,8 @@ pub struct Model {
     pub signed_by: Option<Uuid>,
     /// JSON of the charted record as signed (R-RECORDS).
     pub signed_record: Option<String>,
+    /// When an adverse event was reported for it (R-ADVERSE).
+    pub adverse_flagged_at: Option<DateTimeUtc>,
     /// Who booked it.
     pub created_by: Uuid,
     /// Creation time.

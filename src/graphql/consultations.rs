@@ -18,7 +18,6 @@ use crate::{
     auth::guards::Allow,
     domain::{
         audit::{AuditAction, EntityType},
-        scope::ApiScope,
         staff::Role,
     },
     error::AppError,
@@ -28,10 +27,6 @@ use crate::{
     },
 };
 
-const SCHEDULE_READERS: Allow = Allow::staff_or_scope(
-    &[Role::Admin, Role::Provider, Role::FrontDesk],
-    ApiScope::ScheduleRead,
-);
 const PROVIDERS: Allow = Allow::staff(&[Role::Provider]);
 
 /// The consultation part of the query root.
@@ -41,7 +36,7 @@ pub struct ConsultationQuery;
 #[Object]
 impl ConsultationQuery {
     /// A consultation by id.
-    #[graphql(guard = "SCHEDULE_READERS")]
+    #[graphql(guard = "Allow::SCHEDULE_READERS")]
     async fn consultation(
         &self,
         ctx: &Context<'_>,
@@ -71,7 +66,7 @@ impl ConsultationQuery {
     /// Consultations by start time, filtered by patient, provider, status
     /// and time range.
     #[graphql(
-        guard = "SCHEDULE_READERS",
+        guard = "Allow::SCHEDULE_READERS",
         complexity = "page_cost(first, last, child_complexity)"
     )]
     async fn consultations(

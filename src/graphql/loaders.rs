@@ -12,9 +12,9 @@ use sea_orm::{
 use crate::{
     domain::policy::ClinicPolicy,
     entities::{
-        cartridges, consultations, contact_consents, device_sessions, devices, informed_consents,
-        medical_histories, patients, procedure_amendments, procedures, screenings, treatment_plans,
-        users,
+        cartridges, consultations, contact_consents, device_sessions, devices, follow_ups,
+        informed_consents, medical_histories, patients, procedure_amendments, procedures,
+        screenings, treatment_plans, users,
     },
     error::{AppError, AppResult},
     services::policy::current_policy,
@@ -111,6 +111,10 @@ pub struct Loaders {
     pub cartridges: DataLoader<RowsBy<cartridges::Entity>>,
     /// Amendments by procedure, oldest first.
     pub amendments_by_procedure: DataLoader<RowsBy<procedure_amendments::Entity>>,
+    /// Follow-ups by patient, by due time.
+    pub follow_ups_by_patient: DataLoader<RowsBy<follow_ups::Entity>>,
+    /// Follow-ups by procedure, by due time.
+    pub follow_ups_by_procedure: DataLoader<RowsBy<follow_ups::Entity>>,
     db: DatabaseConnection,
     policy: tokio::sync::OnceCell<ClinicPolicy>,
 }
@@ -121,6 +125,20 @@ impl Loaders {
         Self {
             db: db.clone(),
             policy: tokio::sync::OnceCell::new(),
+            follow_ups_by_patient: RowsBy::new(
+                db,
+                window,
+                follow_ups::Column::PatientId,
+                follow_ups::Column::DueAtS,
+                |row: &follow_ups::Model| Some(row.patient_id),
+            ),
+            follow_ups_by_procedure: RowsBy::new(
+                db,
+                window,
+                follow_ups::Column::ProcedureId,
+                follow_ups::Column::DueAtS,
+                |row: &follow_ups::Model| Some(row.procedure_id),
+            ),
             procedures_by_patient: RowsBy::new(
                 db,
                 window,

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod consultations;
+pub mod follow_ups;
 pub mod identity;
 pub mod intake;
 pub mod limits;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     intake::IntakeQuery,
     consultations::ConsultationQuery,
     procedures::ProcedureQuery,
+    follow_ups::FollowUpQuery,
 );
 
 /// Every mutation of the API; each domain contributes its own object.
@@ -51,6 +53,7 @@ pub struct MutationRoot(
     intake::IntakeMutation,
     consultations::ConsultationMutation,
     procedures::ProcedureMutation,
+    follow_ups::FollowUpMutation,
 );
 
 /// The executable schema.

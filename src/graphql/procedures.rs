@@ -21,7 +21,6 @@ use crate::{
     auth::{actor::RequestContext, guards::Allow},
     domain::{
         audit::{AuditAction, EntityType},
-        scope::ApiScope,
         staff::Role,
     },
     entities::procedures as procedure_rows,
@@ -37,10 +36,6 @@ use crate::{
     state::AppState,
 };
 
-const SCHEDULE_READERS: Allow = Allow::staff_or_scope(
-    &[Role::Admin, Role::Provider, Role::FrontDesk],
-    ApiScope::ScheduleRead,
-);
 const PROVIDERS: Allow = Allow::staff(&[Role::Provider]);
 
 fn optional_id(id: Option<&ID>, field: &str) -> AppResult<Option<uuid::Uuid>> {
@@ -75,7 +70,7 @@ pub struct ProcedureQuery;
 #[Object]
 impl ProcedureQuery {
     /// A procedure by id.
-    #[graphql(guard = "SCHEDULE_READERS")]
+    #[graphql(guard = "Allow::SCHEDULE_READERS")]
     async fn procedure(
         &self,
         ctx: &Context<'_>,
@@ -97,7 +92,7 @@ impl ProcedureQuery {
     /// Procedures by start time, filtered by patient, provider, status and
     /// time range.
     #[graphql(
-        guard = "SCHEDULE_READERS",
+        guard = "Allow::SCHEDULE_READERS",
         complexity = "page_cost(first, last, child_complexity)"
     )]
     async fn procedures(
@@ -137,7 +132,7 @@ impl ProcedureQuery {
 
     /// Consultations and procedures starting in `[from, to)` (at most 62
     /// days), optionally of one provider, by start time.
-    #[graphql(guard = "SCHEDULE_READERS")]
+    #[graphql(guard = "Allow::SCHEDULE_READERS")]
     async fn schedule(
         &self,
         ctx: &Context<'_>,

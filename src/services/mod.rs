@@ -5,6 +5,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod consultations;
 pub mod devices;
+pub mod follow_ups;
 pub mod input;
 pub mod intake;
 pub mod listing;

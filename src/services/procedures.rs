@@ -365,6 +365,7 @@ pub async fn schedule(
         signed_at: Set(None),
         signed_by: Set(None),
         signed_record: Set(None),
+        adverse_flagged_at: Set(None),
         created_by: Set(created_by),
         created_at: Set(now),
         updated_at: Set(now),
@@ -892,9 +893,10 @@ pub async fn complete(
     if let Some(plan_id) = procedure.treatment_plan_id {
         close_plan_when_done(&mut write, plan_id, procedure.patient_id, now).await?;
     }
-    // R-FOLLOWUP: the follow-ups of this procedure are created here, in
-    // this same transaction, by the follow-ups service (issue #6).
     let procedure = find_procedure(&*write, id).await?;
+    // R-FOLLOWUP: in the same transaction as the completion.
+    let policy = current_policy(&*write).await?;
+    crate::services::follow_ups::create_for_completed(&mut write, &procedure, &policy).await?;
     write.commit().await?;
     Ok(procedure)
 }

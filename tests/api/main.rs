@@ -10,6 +10,7 @@ mod audit;
 mod cli;
 mod consultations;
 mod errors;
+mod follow_ups;
 mod health;
 mod intake;
 mod limits;

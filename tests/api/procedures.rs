@@ -14,28 +14,29 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, error_code, error_codes, for_each_backend, for_each_backend_with};
 
-const SCHEDULE: &str = "mutation($input: ScheduleProcedureInput!) { scheduleProcedure(input: $input) {
+pub(crate) const SCHEDULE: &str = "mutation($input: ScheduleProcedureInput!) { scheduleProcedure(input: $input) {
     procedure { id status version startsAt areas treatmentPlan { id } provider { id } patient { id } } } }";
-const START: &str = "mutation($input: StartProcedureInput!) { startProcedure(input: $input) {
+pub(crate) const START: &str = "mutation($input: StartProcedureInput!) { startProcedure(input: $input) {
     procedure { id status version screeningOverrideReason prep { numbingProduct numbingDwellMinutes } } } }";
-const ADD_SESSION: &str = "mutation($input: AddDeviceSessionInput!) { addDeviceSession(input: $input) {
+pub(crate) const ADD_SESSION: &str = "mutation($input: AddDeviceSessionInput!) { addDeviceSession(input: $input) {
     procedure { version areas } deviceSession { id depthMm depthOverrideReason area passes cartridge { serial lotNumber used } device { serial } } } }";
-const COMPLETE: &str =
+pub(crate) const COMPLETE: &str =
     "mutation($input: CompleteProcedureInput!) { completeProcedure(input: $input) {
     procedure { status version postCare { sunscreenSpf } } } }";
-const SIGN: &str = "mutation($input: SignProcedureInput!) { signProcedure(input: $input) {
+pub(crate) const SIGN: &str =
+    "mutation($input: SignProcedureInput!) { signProcedure(input: $input) {
     procedure { status version signedAt signedBy { id } } } }";
 
 /// The staff of a test clinic.
 #[derive(Clone)]
-struct Staff {
-    desk: String,
-    admin: String,
-    provider: String,
-    provider_id: String,
+pub(crate) struct Staff {
+    pub desk: String,
+    pub admin: String,
+    pub provider: String,
+    pub provider_id: String,
 }
 
-async fn staff(app: &TestApp) -> Staff {
+pub(crate) async fn staff(app: &TestApp) -> Staff {
     let (_, desk) = app.sign_in(Role::FrontDesk).await;
     let (_, admin) = app.sign_in(Role::Admin).await;
     let (provider_user, provider) = app.sign_in(Role::Provider).await;
@@ -49,7 +50,7 @@ async fn staff(app: &TestApp) -> Staff {
 
 /// The same clinic with another provider: a provider performs one
 /// procedure at a time, and a started procedure holds the provider from now.
-async fn with_new_provider(app: &TestApp, staff: &Staff) -> Staff {
+pub(crate) async fn with_new_provider(app: &TestApp, staff: &Staff) -> Staff {
     let (provider_user, provider) = app.sign_in(Role::Provider).await;
     Staff {
         provider,
@@ -60,24 +61,33 @@ async fn with_new_provider(app: &TestApp, staff: &Staff) -> Staff {
 
 /// 15:00 UTC `days` from today: the same calendar day in UTC and in the
 /// Americas, so day counts do not depend on the clinic's time zone.
-fn day_at(days: i64) -> String {
+pub(crate) fn day_at(days: i64) -> String {
     format!(
         "{}T15:00:00Z",
         (Utc::now() + Duration::days(days)).format("%Y-%m-%d")
     )
 }
 
-fn date_in(days: i64) -> String {
+/// The calendar day `days` from today in the clinic's time zone (the
+/// default policy's America/New_York): what day-counting rules use.
+pub(crate) fn clinic_date_in(days: i64) -> String {
+    let new_york: chrono_tz::Tz = chrono_tz::America::New_York;
+    (Utc::now().with_timezone(&new_york).date_naive() + Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+pub(crate) fn date_in(days: i64) -> String {
     (Utc::now() + Duration::days(days))
         .format("%Y-%m-%d")
         .to_string()
 }
 
-fn minutes_ago(minutes: i64) -> String {
+pub(crate) fn minutes_ago(minutes: i64) -> String {
     (Utc::now() - Duration::minutes(minutes)).to_rfc3339()
 }
 
-fn clean_screening() -> Value {
+pub(crate) fn clean_screening() -> Value {
     json!({
         "activeSkinInfection": false, "activeHerpesOutbreak": false, "pregnant": false, "openWounds": false,
         "keloidHistory": false, "anticoagulantsOrBleedingDisorder": false, "uncontrolledDiabetes": false,
@@ -86,7 +96,7 @@ fn clean_screening() -> Value {
     })
 }
 
-async fn new_patient(app: &TestApp, staff: &Staff, last: &str) -> String {
+pub(crate) async fn new_patient(app: &TestApp, staff: &Staff, last: &str) -> String {
     let response = app
         .gql(
             "mutation($last: String!) { createPatient(input: { firstName: \"Test\", lastName: $last }) { patient { id } } }",
@@ -100,7 +110,7 @@ async fn new_patient(app: &TestApp, staff: &Staff, last: &str) -> String {
         .to_owned()
 }
 
-async fn sign_consent(app: &TestApp, staff: &Staff, patient: &str) {
+pub(crate) async fn sign_consent(app: &TestApp, staff: &Staff, patient: &str) {
     let response = app
         .gql(
             "mutation($input: SignConsentInput!) { signConsent(input: $input) { informedConsent { id } } }",
@@ -111,7 +121,7 @@ async fn sign_consent(app: &TestApp, staff: &Staff, patient: &str) {
     assert!(response["errors"].is_null(), "{response}");
 }
 
-async fn record_screening(
+pub(crate) async fn record_screening(
     app: &TestApp,
     staff: &Staff,
     patient: &str,
@@ -128,16 +138,16 @@ async fn record_screening(
     assert!(response["errors"].is_null(), "{response}");
 }
 
-async fn schedule(app: &TestApp, token: &str, input: Value) -> Value {
+pub(crate) async fn schedule(app: &TestApp, token: &str, input: Value) -> Value {
     app.gql(SCHEDULE, json!({ "input": input }), Some(token))
         .await
 }
 
-fn booking(patient: &str, provider: &str, days: i64) -> Value {
+pub(crate) fn booking(patient: &str, provider: &str, days: i64) -> Value {
     json!({ "patientId": patient, "providerId": provider, "startsAt": day_at(days), "durationMinutes": 60, "areas": ["CHEEKS"] })
 }
 
-fn procedure_of(response: &Value) -> (String, i64) {
+pub(crate) fn procedure_of(response: &Value) -> (String, i64) {
     let procedure = &response["data"]["scheduleProcedure"]["procedure"];
     (
         procedure["id"]
@@ -149,7 +159,12 @@ fn procedure_of(response: &Value) -> (String, i64) {
 }
 
 /// A patient with consent and a clean screening, booked with the provider.
-async fn booked(app: &TestApp, staff: &Staff, last: &str, days: i64) -> (String, String, i64) {
+pub(crate) async fn booked(
+    app: &TestApp,
+    staff: &Staff,
+    last: &str,
+    days: i64,
+) -> (String, String, i64) {
     let patient = new_patient(app, staff, last).await;
     sign_consent(app, staff, &patient).await;
     record_screening(app, staff, &patient, clean_screening(), None).await;
@@ -164,11 +179,11 @@ async fn booked(app: &TestApp, staff: &Staff, last: &str, days: i64) -> (String,
     (patient, id, version)
 }
 
-fn prep() -> Value {
+pub(crate) fn prep() -> Value {
     json!({ "areaFreeOfTopicals": true, "consentConfirmed": true, "numbingProduct": "BLT 20/6/4", "numbingAppliedAt": minutes_ago(60) })
 }
 
-async fn start(
+pub(crate) async fn start(
     app: &TestApp,
     token: &str,
     id: &str,
@@ -185,7 +200,12 @@ async fn start(
 }
 
 /// A booked procedure, started: returns (patient, procedure, version).
-async fn in_progress(app: &TestApp, staff: &Staff, last: &str, days: i64) -> (String, String, i64) {
+pub(crate) async fn in_progress(
+    app: &TestApp,
+    staff: &Staff,
+    last: &str,
+    days: i64,
+) -> (String, String, i64) {
     let (patient, id, version) = booked(app, staff, last, days).await;
     let started = start(app, &staff.provider, &id, version, prep(), None).await;
     let version = started["data"]["startProcedure"]["procedure"]["version"]
@@ -194,7 +214,12 @@ async fn in_progress(app: &TestApp, staff: &Staff, last: &str, days: i64) -> (St
     (patient, id, version)
 }
 
-async fn new_device(app: &TestApp, staff: &Staff, serial: &str, max_depth_mm: f64) -> String {
+pub(crate) async fn new_device(
+    app: &TestApp,
+    staff: &Staff,
+    serial: &str,
+    max_depth_mm: f64,
+) -> String {
     let response = app
         .gql(
             "mutation($input: CreateDeviceInput!) { createDevice(input: $input) { device { id status maxDepthMm } } }",
@@ -210,7 +235,7 @@ async fn new_device(app: &TestApp, staff: &Staff, serial: &str, max_depth_mm: f6
 
 /// A session input; `slot` spaces sessions 5 minutes apart within the
 /// last hour so they never overlap by accident.
-fn session(
+pub(crate) fn session(
     procedure: &str,
     device: &str,
     serial: &str,
@@ -228,12 +253,12 @@ fn session(
     })
 }
 
-async fn add_session(app: &TestApp, token: &str, input: Value) -> Value {
+pub(crate) async fn add_session(app: &TestApp, token: &str, input: Value) -> Value {
     app.gql(ADD_SESSION, json!({ "input": input }), Some(token))
         .await
 }
 
-async fn version_of(app: &TestApp, token: &str, id: &str) -> i64 {
+pub(crate) async fn version_of(app: &TestApp, token: &str, id: &str) -> i64 {
     let response = app
         .gql(
             "query($id: ID!) { procedure(id: $id) { version } }",
@@ -246,7 +271,7 @@ async fn version_of(app: &TestApp, token: &str, id: &str) -> i64 {
         .unwrap_or_else(|| panic!("{response}"))
 }
 
-async fn complete(app: &TestApp, token: &str, id: &str, spf: i32) -> Value {
+pub(crate) async fn complete(app: &TestApp, token: &str, id: &str, spf: i32) -> Value {
     let version = version_of(app, token, id).await;
     app.gql(
         COMPLETE,
@@ -257,7 +282,7 @@ async fn complete(app: &TestApp, token: &str, id: &str, spf: i32) -> Value {
     .await
 }
 
-async fn set_license_expiry(app: &TestApp, user: &str, expires: Option<NaiveDate>) {
+pub(crate) async fn set_license_expiry(app: &TestApp, user: &str, expires: Option<NaiveDate>) {
     let id = Uuid::parse_str(user).unwrap();
     let mut update = users::Entity::update_many().filter(users::Column::Id.eq(id));
     update = match expires {
@@ -322,7 +347,7 @@ async fn r_license_unlicensed_staff_and_expired_licenses_are_refused() {
         set_license_expiry(
             &app,
             &staff.provider_id,
-            Some((Utc::now() - Duration::days(1)).date_naive()),
+            Some((Utc::now() - Duration::days(2)).date_naive()),
         )
         .await;
         let refused = start(&app, &staff.provider, &id, version, prep(), None).await;
@@ -609,7 +634,7 @@ async fn r_cartridge_single_use_also_when_two_procedures_race() {
         );
 
         let mut expired = session(&second, &pen_b, "OLD-1", "LOT-OLD", "CHEEKS", 1.0, 5);
-        expired["cartridge"]["expiresOn"] = json!(date_in(-1));
+        expired["cartridge"]["expiresOn"] = json!(date_in(-2));
         let refused = add_session(&app, &other.provider, expired).await;
         assert_eq!(error_code(&refused), "CARTRIDGE_EXPIRED", "{refused}");
 
@@ -733,7 +758,7 @@ async fn r_postcare_r_records_signed_procedures_are_locked_and_amendments_keep_h
         let refused = app.gql(SIGN, json!({ "input": { "id": id, "expectedVersion": version } }), Some(&other_provider)).await;
         assert_eq!(error_code(&refused), "FORBIDDEN", "only the performing provider signs");
         // R-LICENSE at signature: not valid on the procedure's date.
-        set_license_expiry(&app, &staff.provider_id, Some((Utc::now() - Duration::days(1)).date_naive())).await;
+        set_license_expiry(&app, &staff.provider_id, Some((Utc::now() - Duration::days(2)).date_naive())).await;
         let refused = app.gql(SIGN, json!({ "input": { "id": id, "expectedVersion": version } }), Some(&staff.provider)).await;
         assert_eq!(error_code(&refused), "LICENSE_EXPIRED", "{refused}");
         set_license_expiry(&app, &staff.provider_id, Some((Utc::now() + Duration::days(400)).date_naive())).await;
@@ -918,7 +943,7 @@ async fn a_provider_charts_a_complete_signed_session_and_the_plan_counts_it() {
         let patient_view = &read["data"]["patient"];
         assert_eq!(patient_view["treatmentPlan"]["sessionsDone"], 1, "{read}");
         assert_eq!(patient_view["treatmentPlan"]["sessionsRemaining"], 2);
-        assert_eq!(patient_view["treatmentPlan"]["earliestNextSession"], date_in(42), "performed today, booked for tomorrow: today + 42");
+        assert_eq!(patient_view["treatmentPlan"]["earliestNextSession"], clinic_date_in(42), "performed today, booked for tomorrow: today + 42");
         assert_eq!(patient_view["procedures"][0]["status"], "SIGNED");
         // Numbing 60 minutes ago, first needle 50 minutes ago (both taken
         // from the clock a moment apart, so 9 or 10 whole minutes).
@@ -988,7 +1013,7 @@ async fn r_interval_r_booking_a_procedure_moves_to_when_it_really_starts() {
         assert_eq!(error_code(&too_soon), "INTERVAL_TOO_SHORT", "{too_soon}");
         assert_eq!(
             too_soon["errors"][0]["extensions"]["earliestAllowed"],
-            date_in(42)
+            clinic_date_in(42)
         );
 
         // The provider is busy now: another procedure cannot start meanwhile.

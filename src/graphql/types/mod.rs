@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod consultation;
+pub mod follow_up;
 pub mod identity;
 pub mod intake;
 pub mod patient;

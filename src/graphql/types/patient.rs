@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     consultation::{Consultation, InformedConsent, Screening, TreatmentPlan},
+    follow_up::FollowUp,
     procedure::Procedure,
 };
 use crate::{
@@ -34,16 +35,6 @@ use crate::{
 /// all staff (and partners with `patients:read`); the skin assessment and
 /// medical history only to admins and providers.
 pub struct Patient(pub patients::Model);
-
-/// Staff, or partners allowed to read the schedule.
-const SCHEDULE_READERS: Allow = Allow::staff_or_scope(
-    &[
-        crate::domain::staff::Role::Admin,
-        crate::domain::staff::Role::Provider,
-        crate::domain::staff::Role::FrontDesk,
-    ],
-    crate::domain::scope::ApiScope::ScheduleRead,
-);
 
 /// A postal address.
 #[derive(SimpleObject, Clone, Debug)]
@@ -340,7 +331,7 @@ impl Patient {
     }
     /// The patient's consultations, by start time (staff, or partners with
     /// `schedule:read`).
-    #[graphql(guard = "SCHEDULE_READERS")]
+    #[graphql(guard = "Allow::SCHEDULE_READERS")]
     async fn consultations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Consultation>> {
         Ok(ctx
             .data::<Loaders>()?
@@ -354,7 +345,7 @@ impl Patient {
     }
     /// The patient's procedures, by start time (staff, or partners with
     /// `schedule:read`).
-    #[graphql(guard = "SCHEDULE_READERS")]
+    #[graphql(guard = "Allow::SCHEDULE_READERS")]
     async fn procedures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Procedure>> {
         let rows = ctx
             .data::<Loaders>()?
@@ -376,6 +367,20 @@ impl Patient {
                 .await;
         }
         Ok(rows.into_iter().map(Procedure).collect())
+    }
+    /// The patient's follow-ups by due time (staff, or partners with
+    /// `follow_ups:read`).
+    #[graphql(guard = "Allow::FOLLOW_UP_READERS")]
+    async fn follow_ups(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FollowUp>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .follow_ups_by_patient
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(FollowUp)
+            .collect())
     }
     /// The active treatment plan (R-SERIES), if any (staff).
     #[graphql(guard = "Allow::STAFF")]

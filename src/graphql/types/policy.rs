@@ -93,6 +93,11 @@ impl ClinicPolicy {
         self.0.minimum_patient_age
     }
 
+    /// Unanswered call attempts before a follow-up is marked MISSED.
+    async fn follow_up_max_attempts(&self) -> u32 {
+        self.0.follow_up_max_attempts
+    }
+
     /// Version of the policy, for optimistic locking on update.
     async fn version(&self) -> i32 {
         self.0.version
@@ -136,6 +141,8 @@ pub struct UpdateClinicPolicyInput {
     pub session_lifetime_hours: Option<i32>,
     /// Youngest age the clinic treats (16-99).
     pub minimum_patient_age: Option<i32>,
+    /// Unanswered call attempts before a follow-up is MISSED (1-10).
+    pub follow_up_max_attempts: Option<i32>,
     /// New guideline depth ranges for some areas.
     pub depth_guidelines: Option<Vec<DepthGuidelineInput>>,
 }
@@ -151,6 +158,7 @@ impl From<UpdateClinicPolicyInput> for PolicyChanges {
             isotretinoin_washout_days: input.isotretinoin_washout_days,
             session_lifetime_hours: input.session_lifetime_hours,
             minimum_patient_age: input.minimum_patient_age,
+            follow_up_max_attempts: input.follow_up_max_attempts,
             depth_ranges: input
                 .depth_guidelines
                 .unwrap_or_default()

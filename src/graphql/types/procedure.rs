@@ -6,17 +6,19 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     consultation::{Consultation, Screening, TreatmentPlan},
+    follow_up::{AftercarePlan, FollowUp},
     identity::{User, load_user},
     patient::{Patient, load_patient},
 };
 use crate::{
     auth::guards::Allow,
     domain::{
+        aftercare::aftercare_plan,
         device::{DeviceKind, DeviceStatus},
         patient::split_codes,
         procedure::{
             ClinicalEndpoint, NeedlingPattern, PostCare, PrepChecklist, ProcedureStatus,
-            dwell_minutes,
+            clinic_day, dwell_minutes,
         },
         treatment_area::TreatmentArea,
     },
@@ -229,6 +231,40 @@ impl Procedure {
             .into_iter()
             .map(ProcedureAmendment)
             .collect())
+    }
+    /// The aftercare sheet: the timeline adapted to the areas treated,
+    /// with calendar dates from the procedure's day (R-AFTERCARE; staff,
+    /// the front desk included: it is what they tell callers).
+    #[graphql(guard = "Allow::STAFF")]
+    async fn aftercare(&self, ctx: &Context<'_>) -> async_graphql::Result<AftercarePlan> {
+        let policy = ctx.data::<Loaders>()?.policy().await?;
+        let performed = self.0.started_at.unwrap_or_else(|| at(self.0.starts_at_s));
+        let day = clinic_day(performed, policy.time_zone);
+        Ok(AftercarePlan {
+            procedure_date: day,
+            steps: aftercare_plan(day, &split_codes(&self.0.areas))
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        })
+    }
+    /// Its follow-ups by due time (staff, or partners with
+    /// `follow_ups:read`).
+    #[graphql(guard = "Allow::FOLLOW_UP_READERS")]
+    async fn follow_ups(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FollowUp>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .follow_ups_by_procedure
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(FollowUp)
+            .collect())
+    }
+    /// When an adverse event was reported after it (R-ADVERSE), if ever.
+    async fn adverse_event_flagged_at(&self) -> Option<DateTime<Utc>> {
+        self.0.adverse_flagged_at
     }
     /// When it was booked.
     async fn created_at(&self) -> DateTime<Utc> {

@@ -1,0 +1,153 @@
+//! The follow-up worklist and its mutations.
+
+use async_graphql::{Context, ID, Object};
+
+use super::{
+    app_state, page_cost,
+    pagination::{PageRequest, connection},
+    parse_id, request_context,
+    types::follow_up::{
+        CancelFollowUpInput, CancelFollowUpPayload, CompleteFollowUpInput, CompleteFollowUpPayload,
+        FollowUp, FollowUpConnection, FollowUpFilter, RescheduleFollowUpInput,
+        RescheduleFollowUpPayload,
+    },
+};
+use crate::{
+    auth::guards::Allow,
+    domain::audit::{AuditAction, EntityType},
+    services::{
+        audit::AuditEvent,
+        follow_ups::{self, FollowUpFilter as Filter},
+    },
+};
+
+fn optional_id(id: Option<&ID>, field: &str) -> crate::error::AppResult<Option<uuid::Uuid>> {
+    id.map(|id| parse_id(id, field)).transpose()
+}
+
+/// The follow-up part of the query root.
+#[derive(Default)]
+pub struct FollowUpQuery;
+
+#[Object]
+impl FollowUpQuery {
+    /// The follow-up worklist by due time: filter by status, kind,
+    /// patient, procedure, due range, overdue, or due today in the clinic's
+    /// time zone (staff, or partners with `follow_ups:read`).
+    #[graphql(
+        guard = "Allow::FOLLOW_UP_READERS",
+        complexity = "page_cost(first, last, child_complexity)"
+    )]
+    async fn follow_ups(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only follow-ups matching these filters.")] filter: Option<FollowUpFilter>,
+        #[graphql(desc = "Page size from the start or after `after` (1-100, default 20).")]
+        first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end or before `before` (1-100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
+    ) -> async_graphql::Result<FollowUpConnection> {
+        let state = app_state(ctx)?;
+        let request = request_context(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let filter = Filter {
+            status: filter.status,
+            kind: filter.kind,
+            patient_id: optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
+            procedure_id: optional_id(filter.procedure_id.as_ref(), "filter.procedureId")?,
+            due_from: filter.due_from,
+            due_to: filter.due_to,
+            overdue: filter.overdue,
+            due_today: filter.due_today,
+        };
+        let (rows, total) = follow_ups::list_follow_ups(&state.db, &filter, &page).await?;
+        for row in &rows.rows {
+            state
+                .audit
+                .record(
+                    request,
+                    "followUps",
+                    AuditEvent::new(AuditAction::Read)
+                        .entity(EntityType::FollowUp, Some(row.id))
+                        .patient(row.patient_id),
+                )
+                .await;
+        }
+        Ok(connection(rows, total, follow_ups::cursor_of, FollowUp)?.into())
+    }
+}
+
+/// The follow-up part of the mutation root.
+#[derive(Default)]
+pub struct FollowUpMutation;
+
+#[Object]
+impl FollowUpMutation {
+    /// Records a follow-up call: the channel must be one the patient
+    /// consents to (CONTACT_NOT_CONSENTED); not reached counts an attempt
+    /// (MISSED after the policy's number); an adverse event flags the
+    /// procedure and creates an urgent provider review (R-ADVERSE).
+    #[graphql(guard = "Allow::FOLLOW_UP_WRITERS")]
+    async fn complete_follow_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: CompleteFollowUpInput,
+    ) -> async_graphql::Result<CompleteFollowUpPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let version = input.expected_version;
+        let outcome = follow_ups::complete(
+            &app_state(ctx)?.db,
+            request_context(ctx)?,
+            id,
+            version,
+            input.into(),
+        )
+        .await?;
+        Ok(CompleteFollowUpPayload {
+            follow_up: FollowUp(outcome.follow_up),
+            provider_review: outcome.provider_review.map(FollowUp),
+        })
+    }
+
+    /// Moves a pending follow-up to another time.
+    #[graphql(guard = "Allow::FOLLOW_UP_WRITERS")]
+    async fn reschedule_follow_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: RescheduleFollowUpInput,
+    ) -> async_graphql::Result<RescheduleFollowUpPayload> {
+        let follow_up = follow_ups::reschedule(
+            &app_state(ctx)?.db,
+            request_context(ctx)?,
+            parse_id(&input.id, "id")?,
+            input.expected_version,
+            input.due_at,
+        )
+        .await?;
+        Ok(RescheduleFollowUpPayload {
+            follow_up: FollowUp(follow_up),
+        })
+    }
+
+    /// Cancels a pending follow-up, with a reason.
+    #[graphql(guard = "Allow::FOLLOW_UP_WRITERS")]
+    async fn cancel_follow_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: CancelFollowUpInput,
+    ) -> async_graphql::Result<CancelFollowUpPayload> {
+        let follow_up = follow_ups::cancel(
+            &app_state(ctx)?.db,
+            request_context(ctx)?,
+            parse_id(&input.id, "id")?,
+            input.expected_version,
+            input.reason,
+        )
+        .await?;
+        Ok(CancelFollowUpPayload {
+            follow_up: FollowUp(follow_up),
+        })
+    }
+}
