@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod seed;
@@ -23,8 +24,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::{
-    auth::tokens::TokenKeys, config::Config, services::audit::AuditSink, state::AppState,
-    telemetry::Metrics,
+    auth::tokens::TokenKeys, config::Config, events::EventBus, services::audit::AuditSink,
+    state::AppState, telemetry::Metrics,
 };
 
 /// A ready-to-serve application.
@@ -53,7 +54,9 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         background_db,
         std::time::Duration::from_millis(config.audit_flush_ms),
     );
+    let (events, _listener) = EventBus::start(db.clone(), &config.database.database_url);
     let state = AppState {
+        events,
         db,
         keys: Arc::new(keys),
         audit,
@@ -78,6 +81,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let App { state, router } = app;
+    let events = state.events.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Open subscriptions end, so graceful shutdown does not wait on them.
+        events.close();
+    };
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -1,12 +1,13 @@
 //! What every request shares: the database pool, the settings, the token
-//! keys, the audit writer and the metrics registry.
+//! keys, the audit writer, the metrics registry and the event bus.
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::tokens::TokenKeys, config::Config, services::audit::AuditSink, telemetry::Metrics,
+    auth::tokens::TokenKeys, config::Config, events::EventBus, services::audit::AuditSink,
+    telemetry::Metrics,
 };
 
 /// Shared, cheaply cloned application state.
@@ -22,4 +23,6 @@ pub struct AppState {
     pub audit: AuditSink,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Live events for subscriptions.
+    pub events: EventBus,
 }

@@ -12,7 +12,19 @@ use super::{patient::ContactChannel, treatment_area::TreatmentArea};
 
 /// What a follow-up is for (DOMAIN.md follow-up schedule).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enum, DeriveActiveEnum, EnumIter,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Enum,
+    DeriveActiveEnum,
+    EnumIter,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
 pub enum FollowUpKind {
@@ -40,7 +52,19 @@ pub enum FollowUpKind {
 }
 
 /// Where a follow-up stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum, DeriveActiveEnum, EnumIter)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Enum,
+    DeriveActiveEnum,
+    EnumIter,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum FollowUpStatus {
     /// To do.

@@ -21,6 +21,7 @@ use crate::{
         staff::Role,
     },
     error::AppError,
+    events::DomainEvent,
     services::{
         audit::AuditEvent,
         consultations::{self, ConsultationFilter as Filter},
@@ -142,6 +143,10 @@ impl ConsultationMutation {
             input.duration_minutes,
         )
         .await?;
+        state
+            .events
+            .publish(DomainEvent::consultation(&consultation))
+            .await;
         Ok(ScheduleConsultationPayload {
             consultation: Consultation(consultation),
         })
@@ -164,6 +169,10 @@ impl ConsultationMutation {
             &input.reason,
         )
         .await?;
+        state
+            .events
+            .publish(DomainEvent::consultation(&consultation))
+            .await;
         Ok(ConsultationPayload {
             consultation: Consultation(consultation),
         })
@@ -185,6 +194,10 @@ impl ConsultationMutation {
             input.expected_version,
         )
         .await?;
+        state
+            .events
+            .publish(DomainEvent::consultation(&consultation))
+            .await;
         Ok(ConsultationPayload {
             consultation: Consultation(consultation),
         })
@@ -212,6 +225,10 @@ impl ConsultationMutation {
             input.treatment_plan.map(Into::into),
         )
         .await?;
+        state
+            .events
+            .publish(DomainEvent::consultation(&consultation))
+            .await;
         Ok(CompleteConsultationPayload {
             consultation: Consultation(consultation),
             screening: Screening(screening),

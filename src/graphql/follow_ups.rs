@@ -15,6 +15,7 @@ use super::{
 use crate::{
     auth::guards::Allow,
     domain::audit::{AuditAction, EntityType},
+    events::DomainEvent,
     services::{
         audit::AuditEvent,
         follow_ups::{self, FollowUpFilter as Filter},
@@ -97,14 +98,25 @@ impl FollowUpMutation {
     ) -> async_graphql::Result<CompleteFollowUpPayload> {
         let id = parse_id(&input.id, "id")?;
         let version = input.expected_version;
-        let outcome = follow_ups::complete(
-            &app_state(ctx)?.db,
-            request_context(ctx)?,
-            id,
-            version,
-            input.into(),
-        )
-        .await?;
+        let state = app_state(ctx)?;
+        let outcome =
+            follow_ups::complete(&state.db, request_context(ctx)?, id, version, input.into())
+                .await?;
+        state
+            .events
+            .publish(DomainEvent::follow_up(&outcome.follow_up))
+            .await;
+        if let Some(review) = &outcome.provider_review {
+            state.events.publish(DomainEvent::follow_up(review)).await;
+            state
+                .events
+                .publish(DomainEvent::AdverseEventReported {
+                    procedure_id: review.procedure_id,
+                    follow_up_id: outcome.follow_up.id,
+                    review_id: review.id,
+                })
+                .await;
+        }
         Ok(CompleteFollowUpPayload {
             follow_up: FollowUp(outcome.follow_up),
             provider_review: outcome.provider_review.map(FollowUp),
@@ -118,14 +130,19 @@ impl FollowUpMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type.")] input: RescheduleFollowUpInput,
     ) -> async_graphql::Result<RescheduleFollowUpPayload> {
+        let state = app_state(ctx)?;
         let follow_up = follow_ups::reschedule(
-            &app_state(ctx)?.db,
+            &state.db,
             request_context(ctx)?,
             parse_id(&input.id, "id")?,
             input.expected_version,
             input.due_at,
         )
         .await?;
+        state
+            .events
+            .publish(DomainEvent::follow_up(&follow_up))
+            .await;
         Ok(RescheduleFollowUpPayload {
             follow_up: FollowUp(follow_up),
         })
@@ -138,14 +155,19 @@ impl FollowUpMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type.")] input: CancelFollowUpInput,
     ) -> async_graphql::Result<CancelFollowUpPayload> {
+        let state = app_state(ctx)?;
         let follow_up = follow_ups::cancel(
-            &app_state(ctx)?.db,
+            &state.db,
             request_context(ctx)?,
             parse_id(&input.id, "id")?,
             input.expected_version,
             input.reason,
         )
         .await?;
+        state
+            .events
+            .publish(DomainEvent::follow_up(&follow_up))
+            .await;
         Ok(CancelFollowUpPayload {
             follow_up: FollowUp(follow_up),
         })

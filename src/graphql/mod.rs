@@ -12,11 +12,10 @@ pub mod pagination;
 pub mod patients;
 pub mod policy;
 pub mod procedures;
+pub mod subscriptions;
 pub mod types;
 
-use async_graphql::{
-    Context, EmptySubscription, ID, MergedObject, Schema, SchemaBuilder, registry::SDLExportOptions,
-};
+use async_graphql::{Context, ID, MergedObject, Schema, SchemaBuilder, registry::SDLExportOptions};
 use uuid::Uuid;
 
 use self::limits::QueryLimits;
@@ -57,13 +56,13 @@ pub struct MutationRoot(
 );
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
 
-fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        subscriptions::SubscriptionRoot,
     )
 }
 

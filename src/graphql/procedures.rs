@@ -25,6 +25,7 @@ use crate::{
     },
     entities::procedures as procedure_rows,
     error::{AppError, AppResult},
+    events::DomainEvent,
     services::{
         audit::AuditEvent,
         devices::{self, DeviceFilter as DeviceListFilter},
@@ -253,8 +254,12 @@ impl ProcedureMutation {
             areas: input.areas.into_iter().collect(),
             idempotency_key: input.idempotency_key,
         };
-        let procedure =
-            procedures::schedule(&app_state(ctx)?.db, request_context(ctx)?, booking).await?;
+        let state = app_state(ctx)?;
+        let procedure = procedures::schedule(&state.db, request_context(ctx)?, booking).await?;
+        state
+            .events
+            .publish(DomainEvent::procedure(&procedure))
+            .await;
         Ok(ScheduleProcedurePayload {
             procedure: Procedure(procedure),
         })
@@ -273,14 +278,19 @@ impl ProcedureMutation {
             prep: input.prep.into(),
             screening_override_reason: input.screening_override_reason,
         };
+        let state = app_state(ctx)?;
         let procedure = procedures::start(
-            &app_state(ctx)?.db,
+            &state.db,
             request_context(ctx)?,
             parse_id(&input.id, "id")?,
             input.expected_version,
             start,
         )
         .await?;
+        state
+            .events
+            .publish(DomainEvent::procedure(&procedure))
+            .await;
         Ok(StartProcedurePayload {
             procedure: Procedure(procedure),
         })
@@ -336,14 +346,25 @@ impl ProcedureMutation {
             immediate_response: input.immediate_response,
             clinical_notes: input.clinical_notes,
         };
-        let procedure = procedures::complete(
-            &app_state(ctx)?.db,
+        let state = app_state(ctx)?;
+        let (procedure, follow_ups) = procedures::complete(
+            &state.db,
             request_context(ctx)?,
             parse_id(&input.id, "id")?,
             input.expected_version,
             completion,
         )
         .await?;
+        state
+            .events
+            .publish(DomainEvent::procedure(&procedure))
+            .await;
+        for follow_up in &follow_ups {
+            state
+                .events
+                .publish(DomainEvent::follow_up(follow_up))
+                .await;
+        }
         Ok(CompleteProcedurePayload {
             procedure: Procedure(procedure),
         })
@@ -407,14 +428,19 @@ impl ProcedureMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type.")] input: CancelProcedureInput,
     ) -> async_graphql::Result<CancelProcedurePayload> {
+        let state = app_state(ctx)?;
         let procedure = procedures::cancel(
-            &app_state(ctx)?.db,
+            &state.db,
             request_context(ctx)?,
             parse_id(&input.id, "id")?,
             input.expected_version,
             input.reason,
         )
         .await?;
+        state
+            .events
+            .publish(DomainEvent::procedure(&procedure))
+            .await;
         Ok(CancelProcedurePayload {
             procedure: Procedure(procedure),
         })

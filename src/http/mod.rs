@@ -4,6 +4,7 @@
 mod graphql;
 mod health;
 mod middleware;
+mod subscriptions;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::get};
 use http::{HeaderName, HeaderValue, Method, header};
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     };
     let mut router = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql/ws", get(subscriptions::subscriptions))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -35,8 +35,8 @@ use crate::{
         treatment_area::TreatmentArea,
     },
     entities::{
-        consultations, device_sessions, informed_consents, patients, procedure_amendments,
-        procedures, screenings, treatment_plans, users,
+        consultations, device_sessions, follow_ups, informed_consents, patients,
+        procedure_amendments, procedures, screenings, treatment_plans, users,
     },
     error::{AppError, AppResult, ErrorCode},
     graphql::pagination::{KeysetCursor, Page, PageRequest},
@@ -829,7 +829,7 @@ pub async fn complete(
     id: Uuid,
     expected_version: i32,
     completion: ProcedureCompletion,
-) -> AppResult<procedures::Model> {
+) -> AppResult<(procedures::Model, Vec<follow_ups::Model>)> {
     let provider_id = require_provider(&request.actor)?;
     check_post_care(&completion.post_care).map_err(checklist_error)?;
     let immediate_response =
@@ -896,9 +896,10 @@ pub async fn complete(
     let procedure = find_procedure(&*write, id).await?;
     // R-FOLLOWUP: in the same transaction as the completion.
     let policy = current_policy(&*write).await?;
-    crate::services::follow_ups::create_for_completed(&mut write, &procedure, &policy).await?;
+    let follow_ups =
+        crate::services::follow_ups::create_for_completed(&mut write, &procedure, &policy).await?;
     write.commit().await?;
-    Ok(procedure)
+    Ok((procedure, follow_ups))
 }
 
 /// R-SERIES: a plan whose planned sessions are all performed is completed.

@@ -148,7 +148,19 @@ impl TestApp {
         configure: impl FnOnce(&mut Config),
     ) -> (Self, Option<(String, String)>) {
         let database = FreshDatabase::create(&backend).await;
-        let mut config = Config::development(database.url.clone());
+        let mut test_app = Self::start_on(&database.url, configure).await;
+        test_app._sqlite_dir = database.sqlite_dir;
+        (test_app, database.postgres)
+    }
+
+    /// Another instance of the app on this app's database, as behind a
+    /// load balancer.
+    pub async fn second_instance(&self) -> Self {
+        Self::start_on(&self.database_url, |_| {}).await
+    }
+
+    async fn start_on(database_url: &str, configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::development(database_url.to_owned());
         config.database.db_max_connections = 5;
         config.jwt_secret = Some(TEST_JWT_SECRET.to_owned());
         configure(&mut config);
@@ -162,18 +174,17 @@ impl TestApp {
         let server = tokio::spawn(serve(app, listener, async {
             stop.await.ok();
         }));
-        let test_app = Self {
+        Self {
             address,
             db,
-            database_url: database.url.clone(),
+            database_url: database_url.to_owned(),
             client: reqwest::Client::new(),
             state_audit,
             metrics,
             shutdown: Some(shutdown),
             server: Some(server),
-            _sqlite_dir: database.sqlite_dir,
-        };
-        (test_app, database.postgres)
+            _sqlite_dir: None,
+        }
     }
 
     /// `http://127.0.0.1:port` + path.

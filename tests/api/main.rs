@@ -24,4 +24,5 @@ mod seed;
 mod sessions;
 mod staff;
 mod startup;
+mod subscriptions;
 mod transport;

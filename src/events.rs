@@ -1,0 +1,212 @@
+//! Live events for subscriptions: what changed, as ids and minimal data
+//! (never personal data), fanned out to every API instance.
+//!
+//! On PostgreSQL an event is published with `pg_notify`, and every
+//! instance (the publishing one included) receives it through `LISTEN` and
+//! hands it to its own subscribers; on SQLite, one process owns the
+//! database, so an in-process broadcast is enough.
+
+use async_graphql::Enum;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, prelude::Uuid};
+use serde::{Deserialize, Serialize};
+use tokio::{
+    sync::{broadcast, watch},
+    task::JoinHandle,
+};
+
+use crate::domain::follow_up::{FollowUpKind, FollowUpStatus};
+
+/// The PostgreSQL channel events travel on.
+const CHANNEL: &str = "dermagraph_events";
+/// Events buffered per subscriber before a slow one skips ahead.
+const BUFFER: usize = 1024;
+
+/// Which kind of appointment changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, Serialize, Deserialize)]
+pub enum AppointmentKind {
+    /// A consultation.
+    Consultation,
+    /// A procedure.
+    Procedure,
+}
+
+/// Something that changed, for live updates of staff portals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum DomainEvent {
+    /// A follow-up was created or changed.
+    FollowUpChanged {
+        /// The follow-up.
+        follow_up_id: Uuid,
+        /// Its procedure.
+        procedure_id: Uuid,
+        /// Its kind.
+        kind: FollowUpKind,
+        /// Its status now.
+        status: FollowUpStatus,
+    },
+    /// A provider's schedule changed.
+    ScheduleChanged {
+        /// The provider.
+        provider_id: Uuid,
+        /// The appointment.
+        appointment_id: Uuid,
+        /// Consultation or procedure.
+        appointment: AppointmentKind,
+    },
+    /// An adverse event was reported (R-ADVERSE).
+    AdverseEventReported {
+        /// The flagged procedure.
+        procedure_id: Uuid,
+        /// The follow-up that reported it.
+        follow_up_id: Uuid,
+        /// The urgent provider review created for it.
+        review_id: Uuid,
+    },
+}
+
+impl DomainEvent {
+    /// A follow-up as it is now.
+    pub fn follow_up(row: &crate::entities::follow_ups::Model) -> Self {
+        Self::FollowUpChanged {
+            follow_up_id: row.id,
+            procedure_id: row.procedure_id,
+            kind: row.kind,
+            status: row.status,
+        }
+    }
+
+    /// A consultation booked or changed.
+    pub fn consultation(row: &crate::entities::consultations::Model) -> Self {
+        Self::ScheduleChanged {
+            provider_id: row.provider_id,
+            appointment_id: row.id,
+            appointment: AppointmentKind::Consultation,
+        }
+    }
+
+    /// A procedure booked or changed.
+    pub fn procedure(row: &crate::entities::procedures::Model) -> Self {
+        Self::ScheduleChanged {
+            provider_id: row.provider_id,
+            appointment_id: row.id,
+            appointment: AppointmentKind::Procedure,
+        }
+    }
+}
+
+/// Publishes and distributes [`DomainEvent`]s.
+#[derive(Clone)]
+pub struct EventBus {
+    local: broadcast::Sender<DomainEvent>,
+    db: DatabaseConnection,
+    closing: watch::Sender<bool>,
+}
+
+impl EventBus {
+    /// Starts the bus; on PostgreSQL also the task that listens for other
+    /// instances' events on its own connection to `database_url` (outside
+    /// the pool, so it never takes a request's connection), reconnecting by
+    /// itself after a database outage.
+    pub fn start(db: DatabaseConnection, database_url: &str) -> (Self, Option<JoinHandle<()>>) {
+        let (local, _) = broadcast::channel(BUFFER);
+        let (closing, _) = watch::channel(false);
+        let bus = Self {
+            local,
+            db: db.clone(),
+            closing,
+        };
+        let listener = (db.get_database_backend() == DbBackend::Postgres).then(|| {
+            tokio::spawn(listen(
+                database_url.to_owned(),
+                bus.local.clone(),
+                bus.closing.subscribe(),
+            ))
+        });
+        (bus, listener)
+    }
+
+    /// Publishes an event to every subscriber of every instance. Live
+    /// updates are best effort: a failure is logged, never the caller's.
+    pub async fn publish(&self, event: DomainEvent) {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            // No subscriber is not an error.
+            let _ = self.local.send(event);
+            return;
+        }
+        let payload = match serde_json::to_string(&event) {
+            Ok(payload) => payload,
+            Err(error) => {
+                tracing::error!(%error, "event not serializable");
+                return;
+            }
+        };
+        let notify = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        );
+        if let Err(error) = self.db.execute_raw(notify).await {
+            tracing::warn!(%error, "event not published");
+        }
+    }
+
+    /// A stream of every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
+        self.local.subscribe()
+    }
+
+    /// Completes when the server is shutting down, so that open
+    /// subscriptions end and graceful shutdown does not wait for them.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Ends every subscription and the listener.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+}
+
+async fn listen(
+    database_url: String,
+    local: broadcast::Sender<DomainEvent>,
+    mut closing: watch::Receiver<bool>,
+) {
+    use sea_orm::sqlx::postgres::PgListener;
+    loop {
+        let mut listener = match PgListener::connect(&database_url).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "event listener cannot connect; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                    _ = closing.changed() => return,
+                }
+            }
+        };
+        if let Err(error) = listener.listen(CHANNEL).await {
+            tracing::warn!(%error, "event listener cannot LISTEN; retrying");
+            continue;
+        }
+        loop {
+            tokio::select! {
+                received = listener.recv() => match received {
+                    Ok(notification) => {
+                        match serde_json::from_str::<DomainEvent>(notification.payload()) {
+                            Ok(event) => {
+                                let _ = local.send(event);
+                            }
+                            Err(error) => tracing::warn!(%error, "unreadable event ignored"),
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "event listener lost its connection; reconnecting");
+                        break;
+                    }
+                },
+                _ = closing.changed() => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Subscriptions over graphql-ws at `/graphql/ws`: authenticated in
+//! `connection_init`, role-checked like HTTP, and fanned out across
+//! instances on PostgreSQL (LISTEN/NOTIFY).
+
+use std::time::Duration;
+
+use dermagraph::domain::staff::Role;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{Message, client::IntoClientRequest},
+};
+
+use crate::{
+    helpers::{TestApp, for_each_backend},
+    procedures::staff,
+};
+
+type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+const ADVERSE: &str = "subscription { adverseEventReported { procedureId followUpId reviewId } }";
+
+async fn connect(app: &TestApp, token: &str) -> Socket {
+    let mut request = format!("ws://{}/graphql/ws", app.address)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("upgrade");
+    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    socket
+}
+
+/// The next protocol message, or `None` when the server closed.
+async fn next(socket: &mut Socket) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")?;
+        match message.ok()? {
+            Message::Text(text) => return serde_json::from_str(&text).ok(),
+            Message::Close(_) => return None,
+            _ => {}
+        }
+    }
+}
+
+async fn subscribe(app: &TestApp, token: &str, query: &str) -> Socket {
+    let mut socket = connect(app, token).await;
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "connection_ack");
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
+    socket
+        .send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    socket
+}
+
+/// A completed procedure's first follow-up: (procedure, follow-up, version).
+async fn first_follow_up(app: &TestApp, staff: &crate::procedures::Staff) -> (String, String, i64) {
+    let (_, procedure, _) = crate::procedures::in_progress(app, staff, "Live", 1).await;
+    let pen = crate::procedures::new_device(app, staff, "PEN-LIVE", 2.5).await;
+    let added = crate::procedures::add_session(
+        app,
+        &staff.provider,
+        crate::procedures::session(&procedure, &pen, "LIVE-1", "LOT-L", "CHEEKS", 1.0, 0),
+    )
+    .await;
+    assert!(added["errors"].is_null(), "{added}");
+    let done = crate::procedures::complete(app, &staff.provider, &procedure, 50).await;
+    assert!(done["errors"].is_null(), "{done}");
+    let listed = app
+        .gql(
+            "query($id: ID!) { procedure(id: $id) { followUps { id version } } }",
+            json!({ "id": procedure }),
+            Some(&staff.desk),
+        )
+        .await;
+    let first = &listed["data"]["procedure"]["followUps"][0];
+    (
+        procedure,
+        first["id"].as_str().unwrap().to_owned(),
+        first["version"].as_i64().unwrap(),
+    )
+}
+
+async fn report_infection(app: &TestApp, token: &str, follow_up: &str, version: i64) {
+    let reported = app
+        .gql("mutation($input: CompleteFollowUpInput!) { completeFollowUp(input: $input) { providerReview { id } } }",
+            json!({ "input": { "id": follow_up, "expectedVersion": version, "channel": "IN_PERSON", "reached": true, "symptoms": ["SIGNS_OF_INFECTION"] } }),
+            Some(token))
+        .await;
+    assert!(
+        reported["data"]["completeFollowUp"]["providerReview"]["id"].is_string(),
+        "{reported}"
+    );
+}
+
+#[tokio::test]
+async fn r_adverse_reaches_provider_subscribers_at_once_and_never_the_front_desk() {
+    for_each_backend(|app| async move {
+        let staff = staff(&app).await;
+        let (procedure, follow_up, version) = first_follow_up(&app, &staff).await;
+        let mut provider = subscribe(&app, &staff.provider, ADVERSE).await;
+        let mut desk_changes = subscribe(
+            &app,
+            &staff.desk,
+            "subscription { followUpChanged { followUpId kind status } }",
+        )
+        .await;
+        let mut desk_adverse = subscribe(&app, &staff.desk, ADVERSE).await;
+        let refused = next(&mut desk_adverse).await.unwrap();
+        assert!(refused["payload"]["data"].is_null(), "no data: {refused}");
+        assert_eq!(
+            refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{refused}"
+        );
+        // Give the subscriptions a moment to be registered before the event.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+
+        report_infection(&app, &staff.desk, &follow_up, version).await;
+        let event = next(&mut provider).await.unwrap();
+        assert_eq!(event["type"], "next", "{event}");
+        let payload = &event["payload"]["data"]["adverseEventReported"];
+        assert_eq!(payload["procedureId"], procedure.as_str());
+        assert_eq!(payload["followUpId"], follow_up.as_str());
+        let change = next(&mut desk_changes).await.unwrap();
+        assert_eq!(
+            change["payload"]["data"]["followUpChanged"]["followUpId"],
+            follow_up.as_str(),
+            "{change}"
+        );
+        assert_eq!(
+            change["payload"]["data"]["followUpChanged"]["status"],
+            "COMPLETED"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn subscriptions_need_a_valid_token_in_connection_init() {
+    for_each_backend(|app| async move {
+        let mut socket = connect(&app, "not-a-token").await;
+        let answer = next(&mut socket).await;
+        assert!(answer.as_ref().is_none_or(|message| message["type"] != "connection_ack"), "{answer:?}");
+        let (_, desk) = app.sign_in(Role::FrontDesk).await;
+        let mut socket = subscribe(&app, &desk, "subscription { scheduleChanged { appointmentId appointment } }").await;
+        let patient = app
+            .gql("mutation { createPatient(input: { firstName: \"Live\", lastName: \"Schedule\" }) { patient { id } } }", json!({}), Some(&desk))
+            .await;
+        let provider = app.create_user(Role::Provider).await.id.to_string();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let booked = app
+            .gql("mutation($input: ScheduleConsultationInput!) { scheduleConsultation(input: $input) { consultation { id } } }",
+                json!({ "input": { "patientId": patient["data"]["createPatient"]["patient"]["id"], "providerId": provider,
+                    "startsAt": crate::procedures::day_at(2), "durationMinutes": 30 } }), Some(&desk))
+            .await;
+        let id = booked["data"]["scheduleConsultation"]["consultation"]["id"].as_str().unwrap_or_else(|| panic!("{booked}")).to_owned();
+        let event = next(&mut socket).await.unwrap();
+        assert_eq!(event["payload"]["data"]["scheduleChanged"], json!({ "appointmentId": id, "appointment": "CONSULTATION" }), "{event}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_event_raised_on_one_instance_reaches_a_subscriber_on_another() {
+    for_each_backend(|app| async move {
+        if !app.database_url.starts_with("postgres") {
+            // One process owns a SQLite database: there is no second instance.
+            return;
+        }
+        let other = app.second_instance().await;
+        let staff = staff(&app).await;
+        let (procedure, follow_up, version) = first_follow_up(&app, &staff).await;
+        let mut provider = subscribe(&other, &staff.provider, ADVERSE).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        report_infection(&app, &staff.desk, &follow_up, version).await;
+        let event = next(&mut provider).await.unwrap();
+        assert_eq!(
+            event["payload"]["data"]["adverseEventReported"]["procedureId"],
+            procedure.as_str(),
+            "{event}"
+        );
+    })
+    .await;
+}
