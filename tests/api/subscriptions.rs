@@ -194,3 +194,35 @@ async fn an_event_raised_on_one_instance_reaches_a_subscriber_on_another() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_connection_closes_when_its_access_token_expires() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::Provider).await;
+        let account = dermagraph::services::users::find_user(&app.db, user.id)
+            .await
+            .unwrap();
+        let keys = dermagraph::auth::tokens::TokenKeys::from_secret(
+            crate::helpers::TEST_JWT_SECRET.as_bytes(),
+        );
+        // Issued long enough ago that it has 3 seconds left.
+        let issued = chrono::Utc::now() - dermagraph::auth::tokens::ACCESS_TOKEN_TTL
+            + chrono::Duration::seconds(3);
+        let token = keys
+            .issue(user.id, account.token_version, issued)
+            .unwrap()
+            .token;
+        let mut socket = subscribe(&app, &token, ADVERSE).await;
+        let started = std::time::Instant::now();
+        assert!(
+            next(&mut socket).await.is_none(),
+            "the server closes the connection"
+        );
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(1) && waited < Duration::from_secs(9),
+            "closed at expiry, after {waited:?}"
+        );
+    })
+    .await;
+}
