@@ -150,6 +150,15 @@ pub struct Config {
     /// more reliably on a busy machine; shorter ones add less latency.
     #[arg(long, env = "DERMAGRAPH_BATCH_WINDOW_MS", default_value_t = 2)]
     pub batch_window_ms: u64,
+    /// How often (ms) the webhook dispatcher looks for due deliveries.
+    #[arg(long, env = "DERMAGRAPH_WEBHOOK_POLL_MS", default_value_t = 1000)]
+    pub webhook_poll_ms: u64,
+    /// First webhook retry delay (ms), doubled per failed attempt.
+    #[arg(long, env = "DERMAGRAPH_WEBHOOK_RETRY_BASE_MS", default_value_t = 5000)]
+    pub webhook_retry_base_ms: u64,
+    /// Failed webhook attempts in a row after which an endpoint is disabled.
+    #[arg(long, env = "DERMAGRAPH_WEBHOOK_DISABLE_AFTER", default_value_t = 20)]
+    pub webhook_disable_after: i32,
     /// Public consultation requests accepted per client IP in 15 minutes
     /// before RATE_LIMITED.
     #[arg(
@@ -206,6 +215,9 @@ impl Config {
             trust_forwarded_for: false,
             audit_flush_ms: 1000,
             batch_window_ms: 2,
+            webhook_poll_ms: 1000,
+            webhook_retry_base_ms: 5000,
+            webhook_disable_after: 20,
             public_submissions_per_window: 10,
             database: DatabaseConfig::new(database_url),
             limits: GraphqlLimits::default(),

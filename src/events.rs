@@ -32,7 +32,11 @@ pub enum AppointmentKind {
 
 /// Something that changed, for live updates of staff portals.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum DomainEvent {
     /// A follow-up was created or changed.
     FollowUpChanged {
@@ -129,6 +133,10 @@ impl EventBus {
     /// Publishes an event to every subscriber of every instance. Live
     /// updates are best effort: a failure is logged, never the caller's.
     pub async fn publish(&self, event: DomainEvent) {
+        // Partners' webhooks first: the outbox keeps them across restarts.
+        if let Err(error) = crate::services::webhooks::enqueue(&self.db, &event).await {
+            tracing::error!(%error, "webhook deliveries not queued");
+        }
         if self.db.get_database_backend() != DbBackend::Postgres {
             // No subscriber is not an error.
             let _ = self.local.send(event);

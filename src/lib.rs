@@ -51,10 +51,19 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     metrics.instrument(&mut db);
     let keys = TokenKeys::for_config(&config)?;
     let (audit, _writer) = AuditSink::start(
-        background_db,
+        background_db.clone(),
         std::time::Duration::from_millis(config.audit_flush_ms),
     );
     let (events, _listener) = EventBus::start(db.clone(), &config.database.database_url);
+    services::webhooks::start_dispatcher(
+        background_db.clone(),
+        services::webhooks::DispatchSettings {
+            poll: std::time::Duration::from_millis(config.webhook_poll_ms),
+            retry_base_ms: config.webhook_retry_base_ms,
+            disable_after: config.webhook_disable_after,
+        },
+        events.closing(),
+    );
     let state = AppState {
         events,
         db,

@@ -13,6 +13,7 @@ mod m20261124_000004_create_consultation_requests;
 mod m20261124_000005_create_consultations;
 mod m20261124_000006_create_procedures;
 mod m20261124_000007_create_follow_ups;
+mod m20261124_000008_create_webhooks;
 
 /// Every migration of the application, in the order they apply.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_consultations::Migration),
             Box::new(m20261124_000006_create_procedures::Migration),
             Box::new(m20261124_000007_create_follow_ups::Migration),
+            Box::new(m20261124_000008_create_webhooks::Migration),
         ]
     }
 }

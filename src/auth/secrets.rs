@@ -32,6 +32,11 @@ pub fn matches_hash(secret: &str, stored_hex: &str) -> bool {
         .into()
 }
 
+/// A new webhook signing secret: `whsec_` + 43 URL-safe characters.
+pub fn new_webhook_secret() -> String {
+    format!("whsec_{}", random_secret())
+}
+
 /// A new refresh token: `dgr_` + 43 URL-safe characters.
 pub fn new_refresh_token() -> String {
     format!("{REFRESH_TOKEN_PREFIX}{}", random_secret())

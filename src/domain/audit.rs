@@ -128,6 +128,8 @@ pub enum EntityType {
     ProcedureAmendment,
     /// A follow-up after a procedure.
     FollowUp,
+    /// A partner webhook endpoint or one of its deliveries.
+    WebhookEndpoint,
 }
 
 impl EntityType {
@@ -153,6 +155,7 @@ impl EntityType {
             Self::DeviceSession => "DeviceSession",
             Self::ProcedureAmendment => "ProcedureAmendment",
             Self::FollowUp => "FollowUp",
+            Self::WebhookEndpoint => "WebhookEndpoint",
         }
     }
 }

@@ -17,3 +17,4 @@ pub mod screening;
 pub mod staff;
 pub mod throttle;
 pub mod treatment_area;
+pub mod webhook;

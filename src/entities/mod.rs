@@ -23,3 +23,5 @@ pub mod refresh_tokens;
 pub mod screenings;
 pub mod treatment_plans;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;

@@ -14,6 +14,7 @@ pub mod policy;
 pub mod procedures;
 pub mod subscriptions;
 pub mod types;
+pub mod webhooks;
 
 use async_graphql::{Context, ID, MergedObject, Schema, SchemaBuilder, registry::SDLExportOptions};
 use uuid::Uuid;
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     consultations::ConsultationQuery,
     procedures::ProcedureQuery,
     follow_ups::FollowUpQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Every mutation of the API; each domain contributes its own object.
@@ -53,6 +55,7 @@ pub struct MutationRoot(
     consultations::ConsultationMutation,
     procedures::ProcedureMutation,
     follow_ups::FollowUpMutation,
+    webhooks::WebhookMutation,
 );
 
 /// The executable schema.

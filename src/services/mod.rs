@@ -15,3 +15,4 @@ pub mod procedures;
 pub mod sessions;
 pub mod throttle;
 pub mod users;
+pub mod webhooks;

@@ -26,3 +26,4 @@ mod staff;
 mod startup;
 mod subscriptions;
 mod transport;
+mod webhooks;
