@@ -133,10 +133,6 @@ impl EventBus {
     /// Publishes an event to every subscriber of every instance. Live
     /// updates are best effort: a failure is logged, never the caller's.
     pub async fn publish(&self, event: DomainEvent) {
-        // Partners' webhooks first: the outbox keeps them across restarts.
-        if let Err(error) = crate::services::webhooks::enqueue(&self.db, &event).await {
-            tracing::error!(%error, "webhook deliveries not queued");
-        }
         if self.db.get_database_backend() != DbBackend::Postgres {
             // No subscriber is not an error.
             let _ = self.local.send(event);

@@ -110,11 +110,7 @@ impl FollowUpMutation {
             state.events.publish(DomainEvent::follow_up(review)).await;
             state
                 .events
-                .publish(DomainEvent::AdverseEventReported {
-                    procedure_id: review.procedure_id,
-                    follow_up_id: outcome.follow_up.id,
-                    review_id: review.id,
-                })
+                .publish(follow_ups::adverse_event(&outcome.follow_up, review))
                 .await;
         }
         Ok(CompleteFollowUpPayload {

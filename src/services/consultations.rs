@@ -29,6 +29,7 @@ use crate::{
     },
     entities::{consultations, informed_consents, procedures, screenings, treatment_plans, users},
     error::{AppError, AppResult, ErrorCode},
+    events::DomainEvent,
     graphql::pagination::{KeysetCursor, Page, PageRequest},
     services::{
         audit::{AuditEvent, AuditedWrite},
@@ -246,6 +247,7 @@ pub async fn schedule(
             .entity(EntityType::Consultation, Some(consultation.id))
             .patient(patient_id),
     );
+    crate::services::webhooks::enqueue(&*write, &DomainEvent::consultation(&consultation)).await?;
     write.commit().await?;
     Ok(consultation)
 }
@@ -289,6 +291,7 @@ async fn set_status(
             .patient(current.patient_id),
     );
     let consultation = find_consultation(&*write, id).await?;
+    crate::services::webhooks::enqueue(&*write, &DomainEvent::consultation(&consultation)).await?;
     write.commit().await?;
     Ok(consultation)
 }
@@ -554,6 +557,7 @@ pub async fn complete(
         None => None,
     };
     let consultation = find_consultation(&*write, id).await?;
+    crate::services::webhooks::enqueue(&*write, &DomainEvent::consultation(&consultation)).await?;
     write.commit().await?;
     Ok((consultation, screening, plan))
 }

@@ -31,7 +31,9 @@ use crate::{
     },
     entities::{contact_consents, follow_ups, patients, procedures, treatment_plans},
     error::{AppError, AppResult, ErrorCode},
+    events::DomainEvent,
     graphql::pagination::{KeysetCursor, Page, PageRequest},
+    services::webhooks::enqueue,
     services::{
         audit::{AuditEvent, AuditedWrite},
         input::{optional_text, required_text},
@@ -167,6 +169,7 @@ pub async fn create_for_completed(
                 .entity(EntityType::FollowUp, Some(row.id))
                 .patient(row.patient_id),
         );
+        enqueue(&**write, &DomainEvent::follow_up(&row)).await?;
         created.push(row);
     }
     Ok(created)
@@ -374,11 +377,25 @@ pub async fn complete(
             .patient(current.patient_id),
     );
     let follow_up = find_follow_up(&*write, id).await?;
+    enqueue(&*write, &DomainEvent::follow_up(&follow_up)).await?;
+    if let Some(review) = &review {
+        enqueue(&*write, &DomainEvent::follow_up(review)).await?;
+        enqueue(&*write, &adverse_event(&follow_up, review)).await?;
+    }
     write.commit().await?;
     Ok(FollowUpOutcome {
         follow_up,
         provider_review: review,
     })
+}
+
+/// The live/webhook event of an adverse event reported at `follow_up`.
+pub fn adverse_event(follow_up: &follow_ups::Model, review: &follow_ups::Model) -> DomainEvent {
+    DomainEvent::AdverseEventReported {
+        procedure_id: review.procedure_id,
+        follow_up_id: follow_up.id,
+        review_id: review.id,
+    }
 }
 
 /// R-ADVERSE: flags the procedure and creates the urgent provider review,
@@ -509,6 +526,7 @@ async fn set(
             .patient(current.patient_id),
     );
     let follow_up = find_follow_up(&*write, id).await?;
+    enqueue(&*write, &DomainEvent::follow_up(&follow_up)).await?;
     write.commit().await?;
     Ok(follow_up)
 }

@@ -39,6 +39,7 @@ use crate::{
         procedure_amendments, procedures, screenings, treatment_plans, users,
     },
     error::{AppError, AppResult, ErrorCode},
+    events::DomainEvent,
     graphql::pagination::{KeysetCursor, Page, PageRequest},
     services::{
         audit::{AuditEvent, AuditedWrite},
@@ -391,6 +392,7 @@ pub async fn schedule(
             .entity(EntityType::Procedure, Some(procedure.id))
             .patient(procedure.patient_id),
     );
+    crate::services::webhooks::enqueue(&*write, &DomainEvent::procedure(&procedure)).await?;
     write.commit().await?;
     Ok(procedure)
 }
@@ -594,6 +596,7 @@ pub async fn start(
         );
     }
     let procedure = find_procedure(&*write, id).await?;
+    crate::services::webhooks::enqueue(&*write, &DomainEvent::procedure(&procedure)).await?;
     write.commit().await?;
     Ok(procedure)
 }
@@ -898,6 +901,7 @@ pub async fn complete(
     let policy = current_policy(&*write).await?;
     let follow_ups =
         crate::services::follow_ups::create_for_completed(&mut write, &procedure, &policy).await?;
+    crate::services::webhooks::enqueue(&*write, &DomainEvent::procedure(&procedure)).await?;
     write.commit().await?;
     Ok((procedure, follow_ups))
 }
@@ -1240,6 +1244,7 @@ pub async fn cancel(
             .patient(procedure.patient_id),
     );
     let procedure = find_procedure(&*write, id).await?;
+    crate::services::webhooks::enqueue(&*write, &DomainEvent::procedure(&procedure)).await?;
     write.commit().await?;
     Ok(procedure)
 }
