@@ -12,6 +12,7 @@ pub mod pagination;
 pub mod patients;
 pub mod policy;
 pub mod procedures;
+pub mod scalars;
 pub mod subscriptions;
 pub mod types;
 pub mod webhooks;

@@ -4,6 +4,8 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::graphql::scalars::Date;
+
 use super::{
     identity::{User, load_user},
     patient::{Patient, load_patient},
@@ -206,7 +208,7 @@ pub struct ScreeningAnswersView {
     /// Open wounds in the area.
     pub open_wounds: bool,
     /// Last isotretinoin dose, if ever taken.
-    pub isotretinoin_last_dose: Option<NaiveDate>,
+    pub isotretinoin_last_dose: Option<Date>,
     /// History of keloid or hypertrophic scarring.
     pub keloid_history: bool,
     /// Takes anticoagulants or has a bleeding disorder.
@@ -232,7 +234,7 @@ impl From<ScreeningAnswers> for ScreeningAnswersView {
             active_herpes_outbreak: a.active_herpes_outbreak,
             pregnant: a.pregnant,
             open_wounds: a.open_wounds,
-            isotretinoin_last_dose: a.isotretinoin_last_dose,
+            isotretinoin_last_dose: a.isotretinoin_last_dose.map(Into::into),
             keloid_history: a.keloid_history,
             anticoagulants_or_bleeding_disorder: a.anticoagulants_or_bleeding_disorder,
             uncontrolled_diabetes: a.uncontrolled_diabetes,
@@ -252,7 +254,7 @@ impl From<ScreeningAnswersView> for ScreeningAnswers {
             active_herpes_outbreak: a.active_herpes_outbreak,
             pregnant: a.pregnant,
             open_wounds: a.open_wounds,
-            isotretinoin_last_dose: a.isotretinoin_last_dose,
+            isotretinoin_last_dose: a.isotretinoin_last_dose.map(Into::into),
             keloid_history: a.keloid_history,
             anticoagulants_or_bleeding_disorder: a.anticoagulants_or_bleeding_disorder,
             uncontrolled_diabetes: a.uncontrolled_diabetes,
@@ -321,27 +323,16 @@ impl TreatmentPlan {
     /// The first day the next session may be booked: the policy's minimum
     /// interval after the patient's latest booked or performed procedure,
     /// not before today (R-INTERVAL; clinic time zone).
-    async fn earliest_next_session(&self, ctx: &Context<'_>) -> async_graphql::Result<NaiveDate> {
+    async fn earliest_next_session(&self, ctx: &Context<'_>) -> async_graphql::Result<Date> {
         let (latest, today, policy) = latest_procedure_day(ctx, self.0.patient_id).await?;
-        Ok(earliest_next_procedure(
-            latest,
-            today,
-            policy.min_interval_days,
-        ))
+        Ok(earliest_next_procedure(latest, today, policy.min_interval_days).into())
     }
     /// The day this plan recommends for the next session: its interval
     /// after the latest procedure, never before `earliestNextSession`.
-    async fn recommended_next_session(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<NaiveDate> {
+    async fn recommended_next_session(&self, ctx: &Context<'_>) -> async_graphql::Result<Date> {
         let (latest, today, policy) = latest_procedure_day(ctx, self.0.patient_id).await?;
         let interval = u32::try_from(self.0.interval_days).unwrap_or(policy.min_interval_days);
-        Ok(earliest_next_procedure(
-            latest,
-            today,
-            interval.max(policy.min_interval_days),
-        ))
+        Ok(earliest_next_procedure(latest, today, interval.max(policy.min_interval_days)).into())
     }
     /// The provider who made it.
     async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {

@@ -1,7 +1,9 @@
 //! `FollowUp`, the aftercare plan, and their inputs and payloads.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::scalars::Date;
 
 use super::{
     identity::{User, load_user},
@@ -152,7 +154,7 @@ pub struct AdverseEvent {
 #[derive(SimpleObject, Clone, Debug)]
 pub struct AftercarePlan {
     /// The procedure's day in the clinic's time zone (day 0).
-    pub procedure_date: NaiveDate,
+    pub procedure_date: Date,
     /// The timeline, day 0 first.
     pub steps: Vec<AftercareStep>,
 }
@@ -167,9 +169,9 @@ pub struct AftercareStep {
     /// Last day, if the step ends.
     pub to_day: Option<u32>,
     /// First calendar day.
-    pub from_date: NaiveDate,
+    pub from_date: Date,
     /// Last calendar day, if the step ends.
-    pub to_date: Option<NaiveDate>,
+    pub to_date: Option<Date>,
     /// What to do.
     pub instructions: Vec<String>,
     /// What to avoid.
@@ -185,8 +187,8 @@ impl From<Step> for AftercareStep {
             phase: step.phase,
             from_day: step.from_day,
             to_day: step.to_day,
-            from_date: step.from_date,
-            to_date: step.to_date,
+            from_date: step.from_date.into(),
+            to_date: step.to_date.map(Into::into),
             instructions: owned(step.instructions),
             avoid: owned(step.avoid),
             expected_effects: owned(step.expected_effects),

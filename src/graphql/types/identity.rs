@@ -2,7 +2,9 @@
 //! `Viewer`, `SessionPayload` and their inputs and payloads.
 
 use async_graphql::{ID, InputObject, SimpleObject, Union};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::scalars::Date;
 
 use crate::{
     auth::guards::Allow,
@@ -80,7 +82,7 @@ pub struct License {
     /// State or authority that issued it.
     pub issuing_state: String,
     /// Last day the license is valid.
-    pub expires_on: NaiveDate,
+    pub expires_on: Date,
 }
 
 impl From<DomainLicense> for License {
@@ -89,7 +91,7 @@ impl From<DomainLicense> for License {
             number: license.number,
             kind: license.kind,
             issuing_state: license.issuing_state,
-            expires_on: license.expires_on,
+            expires_on: license.expires_on.into(),
         }
     }
 }
@@ -104,7 +106,7 @@ pub struct LicenseInput {
     /// State or authority that issued it.
     pub issuing_state: String,
     /// Last day the license is valid.
-    pub expires_on: NaiveDate,
+    pub expires_on: Date,
 }
 
 impl From<LicenseInput> for DomainLicense {
@@ -113,7 +115,7 @@ impl From<LicenseInput> for DomainLicense {
             number: input.number,
             kind: input.kind,
             issuing_state: input.issuing_state,
-            expires_on: input.expires_on,
+            expires_on: input.expires_on.into(),
         }
     }
 }

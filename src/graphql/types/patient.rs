@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::scalars::Date;
 
 use super::{
     consultation::{Consultation, InformedConsent, Screening, TreatmentPlan},
@@ -89,7 +91,7 @@ pub struct MedicalHistory {
     pub medications: String,
     /// Last isotretinoin dose, if ever taken (a relative contraindication
     /// within the policy's wash-out).
-    pub isotretinoin_last_dose: Option<NaiveDate>,
+    pub isotretinoin_last_dose: Option<Date>,
     /// Takes anticoagulants (relative contraindication).
     pub takes_anticoagulants: bool,
     /// Conditions of the contraindication list.
@@ -108,7 +110,7 @@ impl From<medical_histories::Model> for MedicalHistory {
                 .collect(),
             allergies: row.allergies,
             medications: row.medications,
-            isotretinoin_last_dose: row.isotretinoin_last_dose,
+            isotretinoin_last_dose: row.isotretinoin_last_dose.map(Into::into),
             takes_anticoagulants: row.takes_anticoagulants,
             notes: row.notes,
             updated_at: row.updated_at,
@@ -193,8 +195,8 @@ impl Patient {
         self.0.preferred_name.as_deref()
     }
     /// Date of birth.
-    async fn date_of_birth(&self) -> Option<NaiveDate> {
-        self.0.date_of_birth
+    async fn date_of_birth(&self) -> Option<Date> {
+        self.0.date_of_birth.map(Into::into)
     }
     /// Age in whole years today (UTC date).
     async fn age(&self) -> Option<i32> {
@@ -478,7 +480,7 @@ pub struct MedicalHistoryInput {
     #[graphql(default)]
     pub medications: String,
     /// Last isotretinoin dose.
-    pub isotretinoin_last_dose: Option<NaiveDate>,
+    pub isotretinoin_last_dose: Option<Date>,
     /// Takes anticoagulants.
     #[graphql(default)]
     pub takes_anticoagulants: bool,
@@ -495,7 +497,7 @@ impl From<MedicalHistoryInput> for HistoryInput {
         Self {
             allergies: input.allergies,
             medications: input.medications,
-            isotretinoin_last_dose: input.isotretinoin_last_dose,
+            isotretinoin_last_dose: input.isotretinoin_last_dose.map(Into::into),
             takes_anticoagulants: input.takes_anticoagulants,
             conditions: input.conditions.into_iter().collect(),
             notes: input.notes,
@@ -534,7 +536,7 @@ pub struct CreatePatientInput {
     /// Name the patient goes by.
     pub preferred_name: Option<String>,
     /// Date of birth (the patient must be at least the policy's minimum age).
-    pub date_of_birth: Option<NaiveDate>,
+    pub date_of_birth: Option<Date>,
     /// Sex assigned at birth.
     pub sex_at_birth: Option<String>,
     /// Pronouns.
@@ -571,7 +573,7 @@ pub struct UpdatePatientInput {
     /// Name the patient goes by.
     pub preferred_name: Option<String>,
     /// Date of birth.
-    pub date_of_birth: Option<NaiveDate>,
+    pub date_of_birth: Option<Date>,
     /// Sex assigned at birth.
     pub sex_at_birth: Option<String>,
     /// Pronouns.
@@ -599,7 +601,7 @@ pub fn patient_details(
     first_name: Option<String>,
     last_name: Option<String>,
     preferred_name: Option<String>,
-    date_of_birth: Option<NaiveDate>,
+    date_of_birth: Option<Date>,
     sex_at_birth: Option<String>,
     pronouns: Option<String>,
     email: Option<String>,
@@ -612,7 +614,7 @@ pub fn patient_details(
         first_name,
         last_name,
         preferred_name,
-        date_of_birth,
+        date_of_birth: date_of_birth.map(Into::into),
         sex_at_birth,
         pronouns,
         email,

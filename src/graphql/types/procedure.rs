@@ -2,7 +2,9 @@
 //! `Appointment` union, and their inputs and payloads.
 
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, Union};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::graphql::scalars::Date;
 
 use super::{
     consultation::{Consultation, Screening, TreatmentPlan},
@@ -241,7 +243,7 @@ impl Procedure {
         let performed = self.0.started_at.unwrap_or_else(|| at(self.0.starts_at_s));
         let day = clinic_day(performed, policy.time_zone);
         Ok(AftercarePlan {
-            procedure_date: day,
+            procedure_date: day.into(),
             steps: aftercare_plan(day, &split_codes(&self.0.areas))
                 .into_iter()
                 .map(Into::into)
@@ -525,8 +527,8 @@ impl Device {
         self.0.status
     }
     /// Last service date.
-    async fn last_serviced_on(&self) -> Option<NaiveDate> {
-        self.0.last_serviced_on
+    async fn last_serviced_on(&self) -> Option<Date> {
+        self.0.last_serviced_on.map(Into::into)
     }
     /// Notes.
     async fn notes(&self) -> &str {
@@ -577,8 +579,8 @@ impl Cartridge {
         mm(self.0.max_depth_um)
     }
     /// Last day of use.
-    async fn expires_on(&self) -> NaiveDate {
-        self.0.expires_on
+    async fn expires_on(&self) -> Date {
+        self.0.expires_on.into()
     }
     /// When it was opened.
     async fn opened_at(&self) -> Option<DateTime<Utc>> {
@@ -698,7 +700,7 @@ pub struct CartridgeInput {
     /// Labelled maximum depth, millimetres.
     pub max_depth_mm: Option<f64>,
     /// Last day of use.
-    pub expires_on: Option<NaiveDate>,
+    pub expires_on: Option<Date>,
 }
 
 impl From<CartridgeInput> for CartridgeSpec {
@@ -709,7 +711,7 @@ impl From<CartridgeInput> for CartridgeSpec {
             needle_count: input.needle_count,
             needle_geometry: input.needle_geometry,
             max_depth_mm: input.max_depth_mm,
-            expires_on: input.expires_on,
+            expires_on: input.expires_on.map(Into::into),
         }
     }
 }
@@ -905,7 +907,7 @@ pub struct CreateDeviceInput {
     /// Regulatory clearance (e.g. FDA 510(k) number).
     pub regulatory_id: Option<String>,
     /// Last service date.
-    pub last_serviced_on: Option<NaiveDate>,
+    pub last_serviced_on: Option<Date>,
     /// Notes.
     pub notes: Option<String>,
 }
@@ -921,7 +923,7 @@ impl From<CreateDeviceInput> for DeviceDetails {
             needle_count_min: input.needle_count_min,
             needle_count_max: input.needle_count_max,
             regulatory_id: input.regulatory_id,
-            last_serviced_on: input.last_serviced_on,
+            last_serviced_on: input.last_serviced_on.map(Into::into),
             notes: input.notes,
         }
     }
@@ -948,7 +950,7 @@ pub struct UpdateDeviceInput {
     /// New regulatory id.
     pub regulatory_id: Option<String>,
     /// New last service date.
-    pub last_serviced_on: Option<NaiveDate>,
+    pub last_serviced_on: Option<Date>,
     /// New notes.
     pub notes: Option<String>,
 }
@@ -959,7 +961,7 @@ impl From<UpdateDeviceInput> for DeviceChanges {
             status: input.status,
             max_depth_mm: input.max_depth_mm,
             regulatory_id: input.regulatory_id,
-            last_serviced_on: input.last_serviced_on,
+            last_serviced_on: input.last_serviced_on.map(Into::into),
             notes: input.notes,
         }
     }
@@ -986,7 +988,7 @@ pub struct RegisterCartridgeInput {
     /// Labelled maximum depth, millimetres.
     pub max_depth_mm: f64,
     /// Last day of use.
-    pub expires_on: NaiveDate,
+    pub expires_on: Date,
 }
 
 impl From<RegisterCartridgeInput> for CartridgeSpec {
@@ -997,7 +999,7 @@ impl From<RegisterCartridgeInput> for CartridgeSpec {
             needle_count: Some(input.needle_count),
             needle_geometry: input.needle_geometry,
             max_depth_mm: Some(input.max_depth_mm),
-            expires_on: Some(input.expires_on),
+            expires_on: Some(input.expires_on.into()),
         }
     }
 }
