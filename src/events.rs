@@ -107,6 +107,14 @@ pub struct EventBus {
     closing: watch::Sender<bool>,
 }
 
+impl std::fmt::Debug for EventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventBus")
+            .field("subscribers", &self.local.receiver_count())
+            .finish_non_exhaustive()
+    }
+}
+
 impl EventBus {
     /// Starts the bus; on PostgreSQL also the task that listens for other
     /// instances' events on its own connection to `database_url` (outside

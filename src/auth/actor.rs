@@ -105,6 +105,9 @@ pub struct RequestContext {
     pub request_id: Option<String>,
     /// The client's address.
     pub client_ip: Option<IpAddr>,
+    /// Where the changes this request commits are announced live
+    /// (subscriptions); none for the CLI and background work.
+    pub events: Option<crate::events::EventBus>,
 }
 
 impl RequestContext {
@@ -115,6 +118,7 @@ impl RequestContext {
             credential_problem: None,
             request_id: None,
             client_ip: None,
+            events: None,
         }
     }
 }

@@ -48,6 +48,7 @@ pub async fn authenticate(
         credential_problem,
         request_id,
         client_ip,
+        events: Some(state.events.clone()),
     })
 }
 

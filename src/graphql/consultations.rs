@@ -5,13 +5,14 @@ use async_graphql::{Context, ID, Object};
 use super::{
     app_state, page_cost,
     pagination::{PageRequest, connection},
-    parse_id, request_context,
+    parse_id, parse_optional_id, request_context,
     types::consultation::{
-        CancelConsultationInput, CompleteConsultationInput, CompleteConsultationPayload,
-        Consultation, ConsultationConnection, ConsultationFilter, ConsultationPayload,
-        InformedConsent, MarkConsultationNoShowInput, RecordScreeningInput, RecordScreeningPayload,
-        ScheduleConsultationInput, ScheduleConsultationPayload, Screening, SignConsentInput,
-        SignConsentPayload, TreatmentPlan,
+        CancelConsultationInput, CancelConsultationPayload, CompleteConsultationInput,
+        CompleteConsultationPayload, Consultation, ConsultationConnection, ConsultationFilter,
+        InformedConsent, MarkConsultationNoShowInput, MarkConsultationNoShowPayload,
+        RecordScreeningInput, RecordScreeningPayload, ScheduleConsultationInput,
+        ScheduleConsultationPayload, Screening, SignConsentInput, SignConsentPayload,
+        TreatmentPlan,
     },
 };
 use crate::{
@@ -21,7 +22,6 @@ use crate::{
         staff::Role,
     },
     error::AppError,
-    events::DomainEvent,
     services::{
         audit::AuditEvent,
         consultations::{self, ConsultationFilter as Filter},
@@ -87,16 +87,8 @@ impl ConsultationQuery {
         let page = PageRequest::new(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = Filter {
-            patient_id: filter
-                .patient_id
-                .as_ref()
-                .map(|id| parse_id(id, "filter.patientId"))
-                .transpose()?,
-            provider_id: filter
-                .provider_id
-                .as_ref()
-                .map(|id| parse_id(id, "filter.providerId"))
-                .transpose()?,
+            patient_id: parse_optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
+            provider_id: parse_optional_id(filter.provider_id.as_ref(), "filter.providerId")?,
             status: filter.status,
             from: filter.from,
             to: filter.to,
@@ -143,10 +135,6 @@ impl ConsultationMutation {
             input.duration_minutes,
         )
         .await?;
-        state
-            .events
-            .publish(DomainEvent::consultation(&consultation))
-            .await;
         Ok(ScheduleConsultationPayload {
             consultation: Consultation(consultation),
         })
@@ -158,7 +146,7 @@ impl ConsultationMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type.")] input: CancelConsultationInput,
-    ) -> async_graphql::Result<ConsultationPayload> {
+    ) -> async_graphql::Result<CancelConsultationPayload> {
         let state = app_state(ctx)?;
         let id = parse_id(&input.id, "id")?;
         let consultation = consultations::cancel(
@@ -169,11 +157,7 @@ impl ConsultationMutation {
             &input.reason,
         )
         .await?;
-        state
-            .events
-            .publish(DomainEvent::consultation(&consultation))
-            .await;
-        Ok(ConsultationPayload {
+        Ok(CancelConsultationPayload {
             consultation: Consultation(consultation),
         })
     }
@@ -184,7 +168,7 @@ impl ConsultationMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type.")] input: MarkConsultationNoShowInput,
-    ) -> async_graphql::Result<ConsultationPayload> {
+    ) -> async_graphql::Result<MarkConsultationNoShowPayload> {
         let state = app_state(ctx)?;
         let id = parse_id(&input.id, "id")?;
         let consultation = consultations::mark_no_show(
@@ -194,11 +178,7 @@ impl ConsultationMutation {
             input.expected_version,
         )
         .await?;
-        state
-            .events
-            .publish(DomainEvent::consultation(&consultation))
-            .await;
-        Ok(ConsultationPayload {
+        Ok(MarkConsultationNoShowPayload {
             consultation: Consultation(consultation),
         })
     }
@@ -225,10 +205,6 @@ impl ConsultationMutation {
             input.treatment_plan.map(Into::into),
         )
         .await?;
-        state
-            .events
-            .publish(DomainEvent::consultation(&consultation))
-            .await;
         Ok(CompleteConsultationPayload {
             consultation: Consultation(consultation),
             screening: Screening(screening),
@@ -266,11 +242,7 @@ impl ConsultationMutation {
         #[graphql(desc = "What to do; see the input type.")] input: SignConsentInput,
     ) -> async_graphql::Result<SignConsentPayload> {
         let state = app_state(ctx)?;
-        let witness = input
-            .witness_id
-            .as_ref()
-            .map(|id| parse_id(id, "witnessId"))
-            .transpose()?;
+        let witness = parse_optional_id(input.witness_id.as_ref(), "witnessId")?;
         let consent = consultations::sign_consent(
             &state.db,
             request_context(ctx)?,

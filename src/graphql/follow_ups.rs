@@ -1,11 +1,11 @@
 //! The follow-up worklist and its mutations.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Object};
 
 use super::{
     app_state, page_cost,
     pagination::{PageRequest, connection},
-    parse_id, request_context,
+    parse_id, parse_optional_id, request_context,
     types::follow_up::{
         CancelFollowUpInput, CancelFollowUpPayload, CompleteFollowUpInput, CompleteFollowUpPayload,
         FollowUp, FollowUpConnection, FollowUpFilter, RescheduleFollowUpInput,
@@ -15,16 +15,11 @@ use super::{
 use crate::{
     auth::guards::Allow,
     domain::audit::{AuditAction, EntityType},
-    events::DomainEvent,
     services::{
         audit::AuditEvent,
         follow_ups::{self, FollowUpFilter as Filter},
     },
 };
-
-fn optional_id(id: Option<&ID>, field: &str) -> crate::error::AppResult<Option<uuid::Uuid>> {
-    id.map(|id| parse_id(id, field)).transpose()
-}
 
 /// The follow-up part of the query root.
 #[derive(Default)]
@@ -56,8 +51,8 @@ impl FollowUpQuery {
         let filter = Filter {
             status: filter.status,
             kind: filter.kind,
-            patient_id: optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
-            procedure_id: optional_id(filter.procedure_id.as_ref(), "filter.procedureId")?,
+            patient_id: parse_optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
+            procedure_id: parse_optional_id(filter.procedure_id.as_ref(), "filter.procedureId")?,
             due_from: filter.due_from,
             due_to: filter.due_to,
             overdue: filter.overdue,
@@ -102,17 +97,6 @@ impl FollowUpMutation {
         let outcome =
             follow_ups::complete(&state.db, request_context(ctx)?, id, version, input.into())
                 .await?;
-        state
-            .events
-            .publish(DomainEvent::follow_up(&outcome.follow_up))
-            .await;
-        if let Some(review) = &outcome.provider_review {
-            state.events.publish(DomainEvent::follow_up(review)).await;
-            state
-                .events
-                .publish(follow_ups::adverse_event(&outcome.follow_up, review))
-                .await;
-        }
         Ok(CompleteFollowUpPayload {
             follow_up: FollowUp(outcome.follow_up),
             provider_review: outcome.provider_review.map(FollowUp),
@@ -135,10 +119,6 @@ impl FollowUpMutation {
             input.due_at,
         )
         .await?;
-        state
-            .events
-            .publish(DomainEvent::follow_up(&follow_up))
-            .await;
         Ok(RescheduleFollowUpPayload {
             follow_up: FollowUp(follow_up),
         })
@@ -160,10 +140,6 @@ impl FollowUpMutation {
             input.reason,
         )
         .await?;
-        state
-            .events
-            .publish(DomainEvent::follow_up(&follow_up))
-            .await;
         Ok(CancelFollowUpPayload {
             follow_up: FollowUp(follow_up),
         })

@@ -121,6 +121,14 @@ pub fn parse_id(id: &ID, field: &str) -> AppResult<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| AppError::bad_input(field, "not a valid id"))
 }
 
+/// Parses an optional `ID` argument as a UUID.
+///
+/// # Errors
+/// `BAD_USER_INPUT` naming `field`.
+pub fn parse_optional_id(id: Option<&ID>, field: &str) -> AppResult<Option<Uuid>> {
+    id.map(|id| parse_id(id, field)).transpose()
+}
+
 /// Cost of a connection field: its children weighted by the page size, so
 /// that `first: 100` costs a hundred times a single row.
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {

@@ -7,10 +7,10 @@ use super::{
     pagination::{PageRequest, connection},
     parse_id, request_context,
     types::patient::{
-        ArchivePatientInput, ArchivePatientPayload, ContactConsentChangeInput,
-        ContactConsentPayload, CreatePatientInput, CreatePatientPayload, Patient,
-        PatientConnection, PatientFilter, PatientOrder, UpdatePatientInput, UpdatePatientPayload,
-        clinical_details, patient_details,
+        ArchivePatientInput, ArchivePatientPayload, CreatePatientInput, CreatePatientPayload,
+        Patient, PatientConnection, PatientFilter, PatientOrder, RecordContactConsentInput,
+        RecordContactConsentPayload, RevokeContactConsentInput, RevokeContactConsentPayload,
+        UpdatePatientInput, UpdatePatientPayload, clinical_details, patient_details,
     },
 };
 use crate::{
@@ -240,9 +240,18 @@ impl PatientMutation {
     async fn record_contact_consent(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type.")] input: ContactConsentChangeInput,
-    ) -> async_graphql::Result<ContactConsentPayload> {
-        change_consent(ctx, input, true).await
+        #[graphql(desc = "What to do; see the input type.")] input: RecordContactConsentInput,
+    ) -> async_graphql::Result<RecordContactConsentPayload> {
+        let patient = change_consent(
+            ctx,
+            &input.patient_id,
+            input.channels,
+            true,
+            input.source.as_deref(),
+            input.consent_text_version.as_deref(),
+        )
+        .await?;
+        Ok(RecordContactConsentPayload { patient })
     }
 
     /// Records that the patient withdrew consent on some channels; follow-ups
@@ -251,31 +260,38 @@ impl PatientMutation {
     async fn revoke_contact_consent(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type.")] input: ContactConsentChangeInput,
-    ) -> async_graphql::Result<ContactConsentPayload> {
-        change_consent(ctx, input, false).await
+        #[graphql(desc = "What to do; see the input type.")] input: RevokeContactConsentInput,
+    ) -> async_graphql::Result<RevokeContactConsentPayload> {
+        let patient = change_consent(
+            ctx,
+            &input.patient_id,
+            input.channels,
+            false,
+            input.source.as_deref(),
+            None,
+        )
+        .await?;
+        Ok(RevokeContactConsentPayload { patient })
     }
 }
 
 async fn change_consent(
     ctx: &Context<'_>,
-    input: ContactConsentChangeInput,
+    patient_id: &ID,
+    channels: Vec<crate::domain::patient::ContactChannel>,
     granted: bool,
-) -> async_graphql::Result<ContactConsentPayload> {
-    let state = app_state(ctx)?;
-    let id = parse_id(&input.patient_id, "patientId")?;
-    let channels = input.channels.into_iter().collect();
+    source: Option<&str>,
+    consent_text_version: Option<&str>,
+) -> async_graphql::Result<Patient> {
     let patient = patients::set_contact_consent(
-        &state.db,
+        &app_state(ctx)?.db,
         request_context(ctx)?,
-        id,
-        &channels,
+        parse_id(patient_id, "patientId")?,
+        &channels.into_iter().collect(),
         granted,
-        input.source.as_deref().unwrap_or("STAFF"),
-        input.consent_text_version.as_deref(),
+        source.unwrap_or("STAFF"),
+        consent_text_version,
     )
     .await?;
-    Ok(ContactConsentPayload {
-        patient: Patient(patient),
-    })
+    Ok(Patient(patient))
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{
     app_state, page_cost,
     pagination::{PageRequest, connection},
-    parse_id, request_context,
+    parse_id, parse_optional_id, request_context,
     types::procedure::{
         AddDeviceSessionInput, AddDeviceSessionPayload, AmendProcedureInput, AmendProcedurePayload,
         Appointment, CancelProcedureInput, CancelProcedurePayload, Cartridge,
@@ -24,8 +24,7 @@ use crate::{
         staff::Role,
     },
     entities::procedures as procedure_rows,
-    error::{AppError, AppResult},
-    events::DomainEvent,
+    error::AppError,
     services::{
         audit::AuditEvent,
         devices::{self, DeviceFilter as DeviceListFilter},
@@ -38,10 +37,6 @@ use crate::{
 };
 
 const PROVIDERS: Allow = Allow::staff(&[Role::Provider]);
-
-fn optional_id(id: Option<&ID>, field: &str) -> AppResult<Option<uuid::Uuid>> {
-    id.map(|id| parse_id(id, field)).transpose()
-}
 
 async fn audit_procedure_reads(
     state: &AppState,
@@ -112,8 +107,8 @@ impl ProcedureQuery {
         let page = PageRequest::new(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = Filter {
-            patient_id: optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
-            provider_id: optional_id(filter.provider_id.as_ref(), "filter.providerId")?,
+            patient_id: parse_optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
+            provider_id: parse_optional_id(filter.provider_id.as_ref(), "filter.providerId")?,
             status: filter.status,
             from: filter.from,
             to: filter.to,
@@ -145,7 +140,7 @@ impl ProcedureQuery {
     ) -> async_graphql::Result<Vec<Appointment>> {
         let state = app_state(ctx)?;
         let request = request_context(ctx)?;
-        let provider = optional_id(provider_id.as_ref(), "providerId")?;
+        let provider = parse_optional_id(provider_id.as_ref(), "providerId")?;
         let appointments =
             procedures::schedule_between(&state.db, from, to, provider, include_cancelled).await?;
         for appointment in &appointments {
@@ -248,7 +243,10 @@ impl ProcedureMutation {
         let booking = ProcedureBooking {
             patient_id: parse_id(&input.patient_id, "patientId")?,
             provider_id: parse_id(&input.provider_id, "providerId")?,
-            treatment_plan_id: optional_id(input.treatment_plan_id.as_ref(), "treatmentPlanId")?,
+            treatment_plan_id: parse_optional_id(
+                input.treatment_plan_id.as_ref(),
+                "treatmentPlanId",
+            )?,
             starts_at: input.starts_at,
             duration_minutes: input.duration_minutes,
             areas: input.areas.into_iter().collect(),
@@ -256,10 +254,6 @@ impl ProcedureMutation {
         };
         let state = app_state(ctx)?;
         let procedure = procedures::schedule(&state.db, request_context(ctx)?, booking).await?;
-        state
-            .events
-            .publish(DomainEvent::procedure(&procedure))
-            .await;
         Ok(ScheduleProcedurePayload {
             procedure: Procedure(procedure),
         })
@@ -287,10 +281,6 @@ impl ProcedureMutation {
             start,
         )
         .await?;
-        state
-            .events
-            .publish(DomainEvent::procedure(&procedure))
-            .await;
         Ok(StartProcedurePayload {
             procedure: Procedure(procedure),
         })
@@ -347,7 +337,7 @@ impl ProcedureMutation {
             clinical_notes: input.clinical_notes,
         };
         let state = app_state(ctx)?;
-        let (procedure, follow_ups) = procedures::complete(
+        let procedure = procedures::complete(
             &state.db,
             request_context(ctx)?,
             parse_id(&input.id, "id")?,
@@ -355,16 +345,6 @@ impl ProcedureMutation {
             completion,
         )
         .await?;
-        state
-            .events
-            .publish(DomainEvent::procedure(&procedure))
-            .await;
-        for follow_up in &follow_ups {
-            state
-                .events
-                .publish(DomainEvent::follow_up(follow_up))
-                .await;
-        }
         Ok(CompleteProcedurePayload {
             procedure: Procedure(procedure),
         })
@@ -437,10 +417,6 @@ impl ProcedureMutation {
             input.reason,
         )
         .await?;
-        state
-            .events
-            .publish(DomainEvent::procedure(&procedure))
-            .await;
         Ok(CancelProcedurePayload {
             procedure: Procedure(procedure),
         })

@@ -25,6 +25,13 @@ impl ScalarType for Date {
     }
 }
 
+/// The instant of a time stored as Unix seconds (appointments, due
+/// times); out-of-range values, which the API never stores, show as the
+/// epoch rather than failing the response.
+pub fn instant(seconds: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
 impl From<NaiveDate> for Date {
     fn from(day: NaiveDate) -> Self {
         Self(day)

@@ -27,6 +27,7 @@ use crate::{
     },
     entities::audit_events,
     error::AppResult,
+    events::DomainEvent,
     graphql::pagination::{Page, PageRequest},
     services::listing::newest_first,
 };
@@ -119,6 +120,7 @@ pub struct AuditedWrite<'r> {
     request: &'r RequestContext,
     operation: &'static str,
     events: Vec<audit_events::ActiveModel>,
+    announcements: Vec<DomainEvent>,
 }
 
 impl<'r> AuditedWrite<'r> {
@@ -145,6 +147,7 @@ impl<'r> AuditedWrite<'r> {
             request,
             operation,
             events: Vec::new(),
+            announcements: Vec::new(),
         })
     }
 
@@ -154,12 +157,20 @@ impl<'r> AuditedWrite<'r> {
             .push(event.into_row(self.request, self.operation));
     }
 
+    /// Announces a change of this write: partners' webhook deliveries are
+    /// queued in this same transaction (so a committed change is never
+    /// lost to them), and live subscribers hear of it once it commits.
+    pub fn emit(&mut self, event: DomainEvent) {
+        self.announcements.push(event);
+    }
+
     /// The request this write belongs to.
     pub fn request(&self) -> &RequestContext {
         self.request
     }
 
-    /// Writes the audit rows and commits.
+    /// Writes the audit rows and the announced webhook deliveries, commits,
+    /// then tells live subscribers.
     ///
     /// # Errors
     /// `INTERNAL` when no audit event was recorded (a bug) or the database
@@ -168,10 +179,18 @@ impl<'r> AuditedWrite<'r> {
         if self.events.is_empty() {
             return Err(anyhow!("write `{}` recorded no audit event", self.operation).into());
         }
+        for event in &self.announcements {
+            crate::services::webhooks::enqueue(&self.txn, event).await?;
+        }
         audit_events::Entity::insert_many(self.events)
             .exec(&self.txn)
             .await?;
         self.txn.commit().await?;
+        if let Some(bus) = &self.request.events {
+            for event in self.announcements {
+                bus.publish(event).await;
+            }
+        }
         Ok(())
     }
 }

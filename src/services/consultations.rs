@@ -247,7 +247,7 @@ pub async fn schedule(
             .entity(EntityType::Consultation, Some(consultation.id))
             .patient(patient_id),
     );
-    crate::services::webhooks::enqueue(&*write, &DomainEvent::consultation(&consultation)).await?;
+    write.emit(DomainEvent::consultation(&consultation));
     write.commit().await?;
     Ok(consultation)
 }
@@ -291,7 +291,7 @@ async fn set_status(
             .patient(current.patient_id),
     );
     let consultation = find_consultation(&*write, id).await?;
-    crate::services::webhooks::enqueue(&*write, &DomainEvent::consultation(&consultation)).await?;
+    write.emit(DomainEvent::consultation(&consultation));
     write.commit().await?;
     Ok(consultation)
 }
@@ -557,7 +557,7 @@ pub async fn complete(
         None => None,
     };
     let consultation = find_consultation(&*write, id).await?;
-    crate::services::webhooks::enqueue(&*write, &DomainEvent::consultation(&consultation)).await?;
+    write.emit(DomainEvent::consultation(&consultation));
     write.commit().await?;
     Ok((consultation, screening, plan))
 }

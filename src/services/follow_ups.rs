@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
     prelude::Uuid,
     sea_query::{Expr, ExprTrait},
 };
@@ -18,7 +18,6 @@ use crate::{
     auth::actor::{Actor, RequestContext},
     domain::{
         audit::{AuditAction, EntityType},
-        consultation::sessions_remaining,
         follow_up::{
             AdverseEventKind, CompletedSession, FollowUpKind, FollowUpStatus, Severity, Symptom,
             day_window, due_instant, follow_up_channel, follow_up_schedule, is_adverse,
@@ -26,19 +25,19 @@ use crate::{
         },
         patient::{ConsentRecord, ContactChannel, consented_channels, join_codes, split_codes},
         policy::ClinicPolicy,
-        procedure::{ProcedureStatus, clinic_day},
+        procedure::clinic_day,
         scope::ApiScope,
     },
-    entities::{contact_consents, follow_ups, patients, procedures, treatment_plans},
+    entities::{contact_consents, follow_ups, patients, procedures},
     error::{AppError, AppResult, ErrorCode},
     events::DomainEvent,
     graphql::pagination::{KeysetCursor, Page, PageRequest},
-    services::webhooks::enqueue,
     services::{
         audit::{AuditEvent, AuditedWrite},
         input::{optional_text, required_text},
         listing::by_start,
         policy::current_policy,
+        procedures::performed_day,
         users::stale_version,
     },
 };
@@ -102,6 +101,8 @@ fn new_follow_up(
 /// R-FOLLOWUP: creates the follow-ups of a procedure being completed, in
 /// the completing transaction, each on a channel the patient consents to
 /// (the preferred one first), due at 10:00 in the clinic's time zone.
+/// `sessions_left` is what remains of its treatment plan (`None` without
+/// one).
 ///
 /// # Errors
 /// Database failures.
@@ -109,34 +110,10 @@ pub async fn create_for_completed(
     write: &mut AuditedWrite<'_>,
     procedure: &procedures::Model,
     policy: &ClinicPolicy,
+    sessions_left: Option<u32>,
 ) -> AppResult<Vec<follow_ups::Model>> {
-    let performed_at = procedure
-        .started_at
-        .or_else(|| DateTime::from_timestamp(procedure.starts_at_s, 0))
-        .unwrap_or_else(Utc::now);
-    let sessions_left = match procedure.treatment_plan_id {
-        Some(plan_id) => {
-            let planned = treatment_plans::Entity::find_by_id(plan_id)
-                .one(&**write)
-                .await?
-                .map_or(0, |plan| plan.planned_sessions);
-            let performed = procedures::Entity::find()
-                .filter(procedures::Column::TreatmentPlanId.eq(plan_id))
-                .filter(
-                    procedures::Column::Status
-                        .is_in([ProcedureStatus::Completed, ProcedureStatus::Signed]),
-                )
-                .count(&**write)
-                .await?;
-            Some(sessions_remaining(
-                u32::try_from(planned).unwrap_or(0),
-                u32::try_from(performed).unwrap_or(u32::MAX),
-            ))
-        }
-        None => None,
-    };
     let session = CompletedSession {
-        day: clinic_day(performed_at, policy.time_zone),
+        day: performed_day(procedure, policy),
         areas: split_codes(&procedure.areas),
         sessions_left,
     };
@@ -169,7 +146,7 @@ pub async fn create_for_completed(
                 .entity(EntityType::FollowUp, Some(row.id))
                 .patient(row.patient_id),
         );
-        enqueue(&**write, &DomainEvent::follow_up(&row)).await?;
+        write.emit(DomainEvent::follow_up(&row));
         created.push(row);
     }
     Ok(created)
@@ -347,13 +324,8 @@ pub async fn complete(
             .ok_or(AppError::NotFound {
                 entity: "procedure",
             })?;
-        let performed_at = procedure
-            .started_at
-            .or_else(|| DateTime::from_timestamp(procedure.starts_at_s, 0))
-            .unwrap_or(now);
-        let days_since = (clinic_day(now, policy.time_zone)
-            - clinic_day(performed_at, policy.time_zone))
-        .num_days();
+        let days_since =
+            (clinic_day(now, policy.time_zone) - performed_day(&procedure, &policy)).num_days();
         if is_adverse(adverse.is_some(), &report.symptoms, days_since) {
             review = Some(escalate(&mut write, &procedure, now).await?);
         }
@@ -377,10 +349,10 @@ pub async fn complete(
             .patient(current.patient_id),
     );
     let follow_up = find_follow_up(&*write, id).await?;
-    enqueue(&*write, &DomainEvent::follow_up(&follow_up)).await?;
+    write.emit(DomainEvent::follow_up(&follow_up));
     if let Some(review) = &review {
-        enqueue(&*write, &DomainEvent::follow_up(review)).await?;
-        enqueue(&*write, &adverse_event(&follow_up, review)).await?;
+        write.emit(DomainEvent::follow_up(review));
+        write.emit(adverse_event(&follow_up, review));
     }
     write.commit().await?;
     Ok(FollowUpOutcome {
@@ -390,7 +362,7 @@ pub async fn complete(
 }
 
 /// The live/webhook event of an adverse event reported at `follow_up`.
-pub fn adverse_event(follow_up: &follow_ups::Model, review: &follow_ups::Model) -> DomainEvent {
+fn adverse_event(follow_up: &follow_ups::Model, review: &follow_ups::Model) -> DomainEvent {
     DomainEvent::AdverseEventReported {
         procedure_id: review.procedure_id,
         follow_up_id: follow_up.id,
@@ -526,7 +498,7 @@ async fn set(
             .patient(current.patient_id),
     );
     let follow_up = find_follow_up(&*write, id).await?;
-    enqueue(&*write, &DomainEvent::follow_up(&follow_up)).await?;
+    write.emit(DomainEvent::follow_up(&follow_up));
     write.commit().await?;
     Ok(follow_up)
 }

@@ -25,7 +25,7 @@ use crate::{
     entities::{consultation_requests, contact_consents, patients},
     error::{AppError, AppResult},
     graphql::pagination::{Page, PageRequest},
-    services::input::{optional_text, required_text},
+    services::input::{idempotency_actor, optional_text, required_text},
     services::{
         audit::{AuditEvent, AuditedWrite},
         listing::newest_first,
@@ -66,17 +66,6 @@ pub struct Submission {
     pub honeypot: Option<String>,
     /// Client-chosen key making retries safe.
     pub idempotency_key: Option<String>,
-}
-
-/// Who sent an idempotency key: the partner, the staff member, or for the
-/// public form the client address.
-fn idempotency_actor(request: &RequestContext) -> String {
-    match (&request.actor, request.client_ip) {
-        (Actor::Partner(partner), _) => format!("client:{}", partner.id),
-        (Actor::Staff(staff), _) => format!("user:{}", staff.id),
-        (_, Some(ip)) => format!("ip:{ip}"),
-        _ => "anonymous".to_owned(),
-    }
 }
 
 async fn earlier_submission(

@@ -17,11 +17,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    auth::actor::{Actor, RequestContext},
+    auth::actor::RequestContext,
     domain::{
         audit::{AuditAction, EntityType},
         booking::{APPOINTMENT_MINUTES, Window},
-        consultation::{ConsultationStatus, PlanStatus},
+        consultation::{ConsultationStatus, PlanStatus, sessions_remaining},
         depth::Depth,
         patient::{join_codes, split_codes},
         policy::ClinicPolicy,
@@ -35,8 +35,8 @@ use crate::{
         treatment_area::TreatmentArea,
     },
     entities::{
-        consultations, device_sessions, follow_ups, informed_consents, patients,
-        procedure_amendments, procedures, screenings, treatment_plans, users,
+        consultations, device_sessions, informed_consents, patients, procedure_amendments,
+        procedures, screenings, treatment_plans, users,
     },
     error::{AppError, AppResult, ErrorCode},
     events::DomainEvent,
@@ -45,7 +45,7 @@ use crate::{
         audit::{AuditEvent, AuditedWrite},
         consultations::{ensure_provider_free, require_provider},
         devices::{CartridgeSpec, claim_cartridge, usable_device},
-        input::{optional_text, required_text},
+        input::{idempotency_actor, optional_text, required_text},
         listing::by_start,
         patients::{PatientAccess, authorize},
         policy::current_policy,
@@ -81,6 +81,13 @@ pub async fn find_procedure(db: &impl ConnectionTrait, id: Uuid) -> AppResult<pr
         .ok_or(AppError::NotFound {
             entity: "procedure",
         })
+}
+
+/// The procedure's day in the clinic's time zone: the booked day, and once
+/// started the day it was performed (starting moves it to its real time).
+pub fn performed_day(procedure: &procedures::Model, policy: &ClinicPolicy) -> NaiveDate {
+    let start = DateTime::from_timestamp(procedure.starts_at_s, 0).unwrap_or_default();
+    clinic_day(start, policy.time_zone)
 }
 
 /// The procedure, locked until the transaction ends (a row lock on
@@ -178,15 +185,6 @@ async fn ensure_interval(
             earliest_allowed,
         }
     })
-}
-
-/// Who sent an idempotency key.
-fn idempotency_actor(actor: &Actor) -> String {
-    match actor {
-        Actor::Partner(partner) => format!("client:{}", partner.id),
-        Actor::Staff(staff) => format!("user:{}", staff.id),
-        _ => "anonymous".to_owned(),
-    }
 }
 
 async fn earlier_booking(
@@ -294,7 +292,7 @@ pub async fn schedule(
             "name at least one treatment area",
         ));
     }
-    let actor_key = idempotency_actor(&request.actor);
+    let actor_key = idempotency_actor(request);
     let idempotency_key = optional_text("idempotencyKey", booking.idempotency_key, 128)?;
     if let Some(key) = &idempotency_key
         && let Some(earlier) = earlier_booking(db, &actor_key, key).await?
@@ -392,9 +390,37 @@ pub async fn schedule(
             .entity(EntityType::Procedure, Some(procedure.id))
             .patient(procedure.patient_id),
     );
-    crate::services::webhooks::enqueue(&*write, &DomainEvent::procedure(&procedure)).await?;
+    write.emit(DomainEvent::procedure(&procedure));
     write.commit().await?;
     Ok(procedure)
+}
+
+/// Applies `change` to the procedure if it is still at `expected_version`,
+/// stamping the change time and bumping the version (optimistic locking).
+///
+/// # Errors
+/// `CONFLICT` when stale.
+async fn versioned_update(
+    write: &AuditedWrite<'_>,
+    id: Uuid,
+    expected_version: i32,
+    now: DateTime<Utc>,
+    change: impl FnOnce(
+        sea_orm::UpdateMany<procedures::Entity>,
+    ) -> sea_orm::UpdateMany<procedures::Entity>,
+) -> AppResult<()> {
+    let update = procedures::Entity::update_many()
+        .col_expr(procedures::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            procedures::Column::Version,
+            Expr::col(procedures::Column::Version).add(1),
+        )
+        .filter(procedures::Column::Id.eq(id))
+        .filter(procedures::Column::Version.eq(expected_version));
+    if change(update).exec(&**write).await?.rows_affected == 0 {
+        return Err(stale_version());
+    }
+    Ok(())
 }
 
 /// Refuses any change to a signed procedure (R-RECORDS) and any change the
@@ -550,39 +576,30 @@ pub async fn start(
     )
     .await?;
     let overridden_now = reason.is_some() && reason == override_reason;
-    let updated = procedures::Entity::update_many()
-        .col_expr(
-            procedures::Column::Status,
-            Expr::value(ProcedureStatus::InProgress),
-        )
-        .col_expr(
-            procedures::Column::NumbingProduct,
-            Expr::value(start.prep.numbing_product.trim().to_owned()),
-        )
-        .col_expr(
-            procedures::Column::NumbingAppliedAt,
-            Expr::value(start.prep.numbing_applied_at),
-        )
-        .col_expr(procedures::Column::ScreeningId, Expr::value(screening.id))
-        .col_expr(
-            procedures::Column::ScreeningOverrideReason,
-            Expr::value(reason),
-        )
-        .col_expr(procedures::Column::StartedAt, Expr::value(now))
-        .col_expr(procedures::Column::StartsAtS, Expr::value(actual.start_s()))
-        .col_expr(procedures::Column::EndsAtS, Expr::value(actual.end_s()))
-        .col_expr(procedures::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            procedures::Column::Version,
-            Expr::col(procedures::Column::Version).add(1),
-        )
-        .filter(procedures::Column::Id.eq(id))
-        .filter(procedures::Column::Version.eq(expected_version))
-        .exec(&*write)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(stale_version());
-    }
+    versioned_update(&write, id, expected_version, now, |update| {
+        update
+            .col_expr(
+                procedures::Column::Status,
+                Expr::value(ProcedureStatus::InProgress),
+            )
+            .col_expr(
+                procedures::Column::NumbingProduct,
+                Expr::value(start.prep.numbing_product.trim().to_owned()),
+            )
+            .col_expr(
+                procedures::Column::NumbingAppliedAt,
+                Expr::value(start.prep.numbing_applied_at),
+            )
+            .col_expr(procedures::Column::ScreeningId, Expr::value(screening.id))
+            .col_expr(
+                procedures::Column::ScreeningOverrideReason,
+                Expr::value(reason),
+            )
+            .col_expr(procedures::Column::StartedAt, Expr::value(now))
+            .col_expr(procedures::Column::StartsAtS, Expr::value(actual.start_s()))
+            .col_expr(procedures::Column::EndsAtS, Expr::value(actual.end_s()))
+    })
+    .await?;
     write.audit(
         AuditEvent::new(AuditAction::Update)
             .entity(EntityType::Procedure, Some(id))
@@ -596,7 +613,7 @@ pub async fn start(
         );
     }
     let procedure = find_procedure(&*write, id).await?;
-    crate::services::webhooks::enqueue(&*write, &DomainEvent::procedure(&procedure)).await?;
+    write.emit(DomainEvent::procedure(&procedure));
     write.commit().await?;
     Ok(procedure)
 }
@@ -832,7 +849,7 @@ pub async fn complete(
     id: Uuid,
     expected_version: i32,
     completion: ProcedureCompletion,
-) -> AppResult<(procedures::Model, Vec<follow_ups::Model>)> {
+) -> AppResult<procedures::Model> {
     let provider_id = require_provider(&request.actor)?;
     check_post_care(&completion.post_care).map_err(checklist_error)?;
     let immediate_response =
@@ -853,71 +870,72 @@ pub async fn complete(
         ));
     }
     let now = Utc::now();
-    let updated = procedures::Entity::update_many()
-        .col_expr(
-            procedures::Column::Status,
-            Expr::value(ProcedureStatus::Completed),
-        )
-        .col_expr(
-            procedures::Column::LipopeptideBooster,
-            Expr::value(completion.post_care.lipopeptide_booster),
-        )
-        .col_expr(
-            procedures::Column::Moisturizer,
-            Expr::value(completion.post_care.moisturizer),
-        )
-        .col_expr(
-            procedures::Column::SunscreenSpf,
-            Expr::value(completion.post_care.sunscreen_spf),
-        )
-        .col_expr(
-            procedures::Column::ImmediateResponse,
-            Expr::value(immediate_response),
-        )
-        .col_expr(procedures::Column::ClinicalNotes, Expr::value(notes))
-        .col_expr(procedures::Column::CompletedAt, Expr::value(now))
-        .col_expr(procedures::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            procedures::Column::Version,
-            Expr::col(procedures::Column::Version).add(1),
-        )
-        .filter(procedures::Column::Id.eq(id))
-        .filter(procedures::Column::Version.eq(expected_version))
-        .exec(&*write)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(stale_version());
-    }
+    versioned_update(&write, id, expected_version, now, |update| {
+        update
+            .col_expr(
+                procedures::Column::Status,
+                Expr::value(ProcedureStatus::Completed),
+            )
+            .col_expr(
+                procedures::Column::LipopeptideBooster,
+                Expr::value(completion.post_care.lipopeptide_booster),
+            )
+            .col_expr(
+                procedures::Column::Moisturizer,
+                Expr::value(completion.post_care.moisturizer),
+            )
+            .col_expr(
+                procedures::Column::SunscreenSpf,
+                Expr::value(completion.post_care.sunscreen_spf),
+            )
+            .col_expr(
+                procedures::Column::ImmediateResponse,
+                Expr::value(immediate_response),
+            )
+            .col_expr(procedures::Column::ClinicalNotes, Expr::value(notes))
+            .col_expr(procedures::Column::CompletedAt, Expr::value(now))
+    })
+    .await?;
     write.audit(
         AuditEvent::new(AuditAction::Update)
             .entity(EntityType::Procedure, Some(id))
             .patient(procedure.patient_id),
     );
-    if let Some(plan_id) = procedure.treatment_plan_id {
-        close_plan_when_done(&mut write, plan_id, procedure.patient_id, now).await?;
-    }
+    let sessions_left = match procedure.treatment_plan_id {
+        Some(plan_id) => {
+            record_plan_progress(&mut write, plan_id, procedure.patient_id, now).await?
+        }
+        None => None,
+    };
     let procedure = find_procedure(&*write, id).await?;
     // R-FOLLOWUP: in the same transaction as the completion.
     let policy = current_policy(&*write).await?;
-    let follow_ups =
-        crate::services::follow_ups::create_for_completed(&mut write, &procedure, &policy).await?;
-    crate::services::webhooks::enqueue(&*write, &DomainEvent::procedure(&procedure)).await?;
+    crate::services::follow_ups::create_for_completed(
+        &mut write,
+        &procedure,
+        &policy,
+        sessions_left,
+    )
+    .await?;
+    write.emit(DomainEvent::procedure(&procedure));
     write.commit().await?;
-    Ok((procedure, follow_ups))
+    Ok(procedure)
 }
 
-/// R-SERIES: a plan whose planned sessions are all performed is completed.
-async fn close_plan_when_done(
+/// R-SERIES: the sessions of the plan still to perform after this one; a
+/// plan whose planned sessions are all performed is completed. `None` when
+/// the plan is gone.
+async fn record_plan_progress(
     write: &mut AuditedWrite<'_>,
     plan_id: Uuid,
     patient_id: Uuid,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<Option<u32>> {
     let Some(plan) = treatment_plans::Entity::find_by_id(plan_id)
         .one(&**write)
         .await?
     else {
-        return Ok(());
+        return Ok(None);
     };
     let performed = procedures::Entity::find()
         .filter(procedures::Column::TreatmentPlanId.eq(plan_id))
@@ -926,10 +944,12 @@ async fn close_plan_when_done(
         )
         .count(&**write)
         .await?;
-    if plan.status != PlanStatus::Active
-        || performed < u64::try_from(plan.planned_sessions).unwrap_or(u64::MAX)
-    {
-        return Ok(());
+    let left = sessions_remaining(
+        u32::try_from(plan.planned_sessions).unwrap_or(0),
+        u32::try_from(performed).unwrap_or(u32::MAX),
+    );
+    if plan.status != PlanStatus::Active || left > 0 {
+        return Ok(Some(left));
     }
     treatment_plans::Entity::update_many()
         .col_expr(
@@ -949,7 +969,7 @@ async fn close_plan_when_done(
             .entity(EntityType::TreatmentPlan, Some(plan_id))
             .patient(patient_id),
     );
-    Ok(())
+    Ok(Some(0))
 }
 
 /// The amendable part of a charted procedure; what a signature freezes
@@ -1002,35 +1022,20 @@ pub async fn sign(
     let now = Utc::now();
     // R-LICENSE on the procedure's date: a license that lapsed since does
     // not leave a performed session unsignable.
-    let performed_on = DateTime::from_timestamp(procedure.starts_at_s, 0).unwrap_or(now);
-    licensed_user(
-        &*write,
-        provider_id,
-        clinic_day(performed_on, policy.time_zone),
-    )
-    .await?;
+    licensed_user(&*write, provider_id, performed_day(&procedure, &policy)).await?;
     let record =
         serde_json::to_string(&ChartedRecord::from(&procedure)).map_err(anyhow::Error::from)?;
-    let updated = procedures::Entity::update_many()
-        .col_expr(
-            procedures::Column::Status,
-            Expr::value(ProcedureStatus::Signed),
-        )
-        .col_expr(procedures::Column::SignedAt, Expr::value(now))
-        .col_expr(procedures::Column::SignedBy, Expr::value(provider_id))
-        .col_expr(procedures::Column::SignedRecord, Expr::value(record))
-        .col_expr(procedures::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            procedures::Column::Version,
-            Expr::col(procedures::Column::Version).add(1),
-        )
-        .filter(procedures::Column::Id.eq(id))
-        .filter(procedures::Column::Version.eq(expected_version))
-        .exec(&*write)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(stale_version());
-    }
+    versioned_update(&write, id, expected_version, now, |update| {
+        update
+            .col_expr(
+                procedures::Column::Status,
+                Expr::value(ProcedureStatus::Signed),
+            )
+            .col_expr(procedures::Column::SignedAt, Expr::value(now))
+            .col_expr(procedures::Column::SignedBy, Expr::value(provider_id))
+            .col_expr(procedures::Column::SignedRecord, Expr::value(record))
+    })
+    .await?;
     write.audit(
         AuditEvent::new(AuditAction::Sign)
             .entity(EntityType::Procedure, Some(id))
@@ -1140,39 +1145,30 @@ pub async fn amend(
         ));
     }
     let now = Utc::now();
-    let updated = procedures::Entity::update_many()
-        .col_expr(
-            procedures::Column::ClinicalNotes,
-            Expr::value(after.clinical_notes.clone()),
-        )
-        .col_expr(
-            procedures::Column::ImmediateResponse,
-            Expr::value(after.immediate_response.clone()),
-        )
-        .col_expr(
-            procedures::Column::LipopeptideBooster,
-            Expr::value(after.lipopeptide_booster),
-        )
-        .col_expr(
-            procedures::Column::Moisturizer,
-            Expr::value(after.moisturizer),
-        )
-        .col_expr(
-            procedures::Column::SunscreenSpf,
-            Expr::value(after.sunscreen_spf),
-        )
-        .col_expr(procedures::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            procedures::Column::Version,
-            Expr::col(procedures::Column::Version).add(1),
-        )
-        .filter(procedures::Column::Id.eq(id))
-        .filter(procedures::Column::Version.eq(expected_version))
-        .exec(&*write)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(stale_version());
-    }
+    versioned_update(&write, id, expected_version, now, |update| {
+        update
+            .col_expr(
+                procedures::Column::ClinicalNotes,
+                Expr::value(after.clinical_notes.clone()),
+            )
+            .col_expr(
+                procedures::Column::ImmediateResponse,
+                Expr::value(after.immediate_response.clone()),
+            )
+            .col_expr(
+                procedures::Column::LipopeptideBooster,
+                Expr::value(after.lipopeptide_booster),
+            )
+            .col_expr(
+                procedures::Column::Moisturizer,
+                Expr::value(after.moisturizer),
+            )
+            .col_expr(
+                procedures::Column::SunscreenSpf,
+                Expr::value(after.sunscreen_spf),
+            )
+    })
+    .await?;
     let amendment = procedure_amendments::ActiveModel {
         id: Set(Uuid::now_v7()),
         procedure_id: Set(id),
@@ -1220,31 +1216,22 @@ pub async fn cancel(
         ensure_performer(&procedure, require_provider(&request.actor)?)?;
     }
     let now = Utc::now();
-    let updated = procedures::Entity::update_many()
-        .col_expr(
-            procedures::Column::Status,
-            Expr::value(ProcedureStatus::Cancelled),
-        )
-        .col_expr(procedures::Column::CancelReason, Expr::value(reason))
-        .col_expr(procedures::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            procedures::Column::Version,
-            Expr::col(procedures::Column::Version).add(1),
-        )
-        .filter(procedures::Column::Id.eq(id))
-        .filter(procedures::Column::Version.eq(expected_version))
-        .exec(&*write)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(stale_version());
-    }
+    versioned_update(&write, id, expected_version, now, |update| {
+        update
+            .col_expr(
+                procedures::Column::Status,
+                Expr::value(ProcedureStatus::Cancelled),
+            )
+            .col_expr(procedures::Column::CancelReason, Expr::value(reason))
+    })
+    .await?;
     write.audit(
         AuditEvent::new(AuditAction::Update)
             .entity(EntityType::Procedure, Some(id))
             .patient(procedure.patient_id),
     );
     let procedure = find_procedure(&*write, id).await?;
-    crate::services::webhooks::enqueue(&*write, &DomainEvent::procedure(&procedure)).await?;
+    write.emit(DomainEvent::procedure(&procedure));
     write.commit().await?;
     Ok(procedure)
 }

@@ -338,3 +338,26 @@ async fn the_worklist_lists_due_today_in_the_clinic_time_zone_and_overdue_by_due
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_policy_sets_how_many_unanswered_calls_make_a_follow_up_missed() {
+    for_each_backend(|app| async move {
+        let staff = staff(&app).await;
+        let policy = app.gql("{ clinicPolicy { version followUpMaxAttempts } }", json!({}), Some(&staff.admin)).await;
+        assert_eq!(policy["data"]["clinicPolicy"]["followUpMaxAttempts"], 3, "{policy}");
+        let changed = app
+            .gql("mutation($input: UpdateClinicPolicyInput!) { updateClinicPolicy(input: $input) { clinicPolicy { followUpMaxAttempts } } }",
+                json!({ "input": { "expectedVersion": policy["data"]["clinicPolicy"]["version"], "followUpMaxAttempts": 1 } }), Some(&staff.admin))
+            .await;
+        assert_eq!(changed["data"]["updateClinicPolicy"]["clinicPolicy"]["followUpMaxAttempts"], 1, "{changed}");
+
+        let (_, procedure) = completed(&app, &staff, "Once", json!(["CHEEKS"]), None).await;
+        let view = follow_ups_of(&app, &staff.desk, &procedure).await;
+        let first = &view["followUps"][0];
+        let tried = app
+            .gql(COMPLETE_FOLLOW_UP, json!({ "input": { "id": first["id"], "expectedVersion": first["version"], "channel": "TEXT", "reached": false } }), Some(&staff.desk))
+            .await;
+        assert_eq!(tried["data"]["completeFollowUp"]["followUp"]["status"], "MISSED", "{tried}");
+    })
+    .await;
+}

@@ -260,7 +260,8 @@ async fn r_contact_consent_is_recorded_and_revoked_with_history() {
         let patient = seed_patient(&app, "Rosa", "Diaz").await;
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
         let change = |name: &str| {
-            format!("mutation($input: ContactConsentChangeInput!) {{ {name}(input: $input) {{ patient {{ contactableChannels contactConsentHistory {{ channel granted }} }} }} }}")
+            let input = format!("{}{}Input", name[..1].to_uppercase(), &name[1..]);
+            format!("mutation($input: {input}!) {{ {name}(input: $input) {{ patient {{ contactableChannels contactConsentHistory {{ channel granted }} }} }} }}")
         };
         let revoke = app
             .gql(&change("revokeContactConsent"), json!({ "input": { "patientId": patient.to_string(), "channels": ["TEXT"] } }), Some(&desk))

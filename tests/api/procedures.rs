@@ -1147,3 +1147,26 @@ async fn a_reason_given_after_the_start_is_clinical() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn r_cartridge_registered_ahead_is_charted_by_its_serial_alone() {
+    for_each_backend(|app| async move {
+        let staff = staff(&app).await;
+        let register = "mutation($input: RegisterCartridgeInput!) { registerCartridge(input: $input) { cartridge { serial lotNumber used } } }";
+        let input = json!({ "input": { "serial": " udi-777 ", "lotNumber": "lot-9", "needleCount": 36, "maxDepthMm": 2.0, "expiresOn": date_in(200) } });
+        let refused = app.gql(register, input.clone(), Some(&staff.desk)).await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+        let registered = app.gql(register, input.clone(), Some(&staff.provider)).await;
+        assert_eq!(registered["data"]["registerCartridge"]["cartridge"], json!({ "serial": "UDI-777", "lotNumber": "LOT-9", "used": false }), "{registered}");
+        let again = app.gql(register, input, Some(&staff.admin)).await;
+        assert_eq!(error_code(&again), "CONFLICT", "{again}");
+
+        let (_, id, _) = in_progress(&app, &staff, "Registered", 1).await;
+        let pen = new_device(&app, &staff, "PEN-REG", 2.5).await;
+        let mut charted = session(&id, &pen, "UDI-777", "LOT-9", "CHEEKS", 1.0, 0);
+        charted["cartridge"] = json!({ "serial": "UDI-777" });
+        let added = add_session(&app, &staff.provider, charted).await;
+        assert_eq!(added["data"]["addDeviceSession"]["deviceSession"]["cartridge"], json!({ "serial": "UDI-777", "lotNumber": "LOT-9", "used": true }), "{added}");
+    })
+    .await;
+}

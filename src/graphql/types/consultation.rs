@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{Date, instant};
 
 use super::{
     identity::{User, load_user},
@@ -24,10 +24,6 @@ use crate::{
     graphql::loaders::Loaders,
     services::consultations::{Assessment, PhotoReference as StoredPhoto, PlanProposal},
 };
-
-fn at(seconds: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
-}
 
 /// A consultation: the patient's visit with a provider before treatment.
 pub struct Consultation(pub consultations::Model);
@@ -49,11 +45,11 @@ impl Consultation {
     }
     /// Start.
     async fn starts_at(&self) -> DateTime<Utc> {
-        at(self.0.starts_at_s)
+        instant(self.0.starts_at_s)
     }
     /// End.
     async fn ends_at(&self) -> DateTime<Utc> {
-        at(self.0.ends_at_s)
+        instant(self.0.ends_at_s)
     }
     /// Length in minutes.
     async fn duration_minutes(&self) -> i64 {
@@ -419,10 +415,17 @@ pub struct MarkConsultationNoShowInput {
     pub expected_version: i32,
 }
 
-/// The changed consultation.
+/// The cancelled consultation.
 #[derive(SimpleObject)]
-pub struct ConsultationPayload {
-    /// The consultation as it is now.
+pub struct CancelConsultationPayload {
+    /// The consultation, now CANCELLED.
+    pub consultation: Consultation,
+}
+
+/// The missed consultation.
+#[derive(SimpleObject)]
+pub struct MarkConsultationNoShowPayload {
+    /// The consultation, now NO_SHOW.
     pub consultation: Consultation,
 }
 
@@ -604,6 +607,6 @@ async fn latest_procedure_day<'a>(
         .filter(|row| row.status.counts())
         .map(|row| row.starts_at_s)
         .max()
-        .map(|start| clinic_day(at(start), policy.time_zone));
+        .map(|start| clinic_day(instant(start), policy.time_zone));
     Ok((latest, clinic_day(Utc::now(), policy.time_zone), policy))
 }

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{Date, instant};
 
 use super::{
     identity::{User, load_user},
@@ -22,10 +22,6 @@ use crate::{
     services::follow_ups::{AdverseEventReport, FollowUpReport},
 };
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
-}
-
 /// A call or review after a procedure.
 pub struct FollowUp(pub follow_ups::Model);
 
@@ -43,7 +39,7 @@ impl FollowUp {
     }
     /// When it is due.
     async fn due_at(&self) -> DateTime<Utc> {
-        at(self.0.due_at_s)
+        instant(self.0.due_at_s)
     }
     /// Pending and past its due time.
     async fn overdue(&self) -> bool {

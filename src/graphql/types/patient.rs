@@ -672,22 +672,40 @@ pub struct ArchivePatientPayload {
     pub patient: Patient,
 }
 
-/// Consent to record or revoke.
+/// Consent to be contacted, given on some channels.
 #[derive(InputObject)]
-pub struct ContactConsentChangeInput {
+pub struct RecordContactConsentInput {
     /// The patient.
     pub patient_id: ID,
-    /// Channels concerned (PHONE, TEXT, EMAIL).
+    /// Channels consented to (PHONE, TEXT, EMAIL).
     pub channels: Vec<ContactChannel>,
-    /// Version of the consent text shown (required to record consent).
+    /// Version of the consent text shown (required).
     pub consent_text_version: Option<String>,
-    /// Where it was given or withdrawn (defaults to STAFF).
+    /// Where it was given (defaults to STAFF).
+    pub source: Option<String>,
+}
+
+/// Consent to be contacted, withdrawn on some channels.
+#[derive(InputObject)]
+pub struct RevokeContactConsentInput {
+    /// The patient.
+    pub patient_id: ID,
+    /// Channels withdrawn (PHONE, TEXT, EMAIL).
+    pub channels: Vec<ContactChannel>,
+    /// Where it was withdrawn (defaults to STAFF).
     pub source: Option<String>,
 }
 
 /// The patient with the consent now in force.
 #[derive(SimpleObject)]
-pub struct ContactConsentPayload {
+pub struct RecordContactConsentPayload {
+    /// The patient.
+    pub patient: Patient,
+}
+
+/// The patient with the consent now in force.
+#[derive(SimpleObject)]
+pub struct RevokeContactConsentPayload {
     /// The patient.
     pub patient: Patient,
 }

@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{Date, instant};
 
 use super::{
     consultation::{Consultation, Screening, TreatmentPlan},
@@ -20,7 +20,7 @@ use crate::{
         patient::split_codes,
         procedure::{
             ClinicalEndpoint, NeedlingPattern, PostCare, PrepChecklist, ProcedureStatus,
-            clinic_day, dwell_minutes,
+            dwell_minutes,
         },
         treatment_area::TreatmentArea,
     },
@@ -28,13 +28,11 @@ use crate::{
     graphql::{loaders::Loaders, request_context},
     services::{
         devices::{CartridgeSpec, DeviceChanges, DeviceDetails},
-        procedures::{Appointment as ScheduledAppointment, ChartedRecord, FieldChange},
+        procedures::{
+            Appointment as ScheduledAppointment, ChartedRecord, FieldChange, performed_day,
+        },
     },
 };
-
-fn at(seconds: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
-}
 
 fn mm(micrometres: i32) -> f64 {
     f64::from(micrometres) / 1000.0
@@ -82,11 +80,11 @@ impl Procedure {
     }
     /// Start.
     async fn starts_at(&self) -> DateTime<Utc> {
-        at(self.0.starts_at_s)
+        instant(self.0.starts_at_s)
     }
     /// End.
     async fn ends_at(&self) -> DateTime<Utc> {
-        at(self.0.ends_at_s)
+        instant(self.0.ends_at_s)
     }
     /// Length in minutes.
     async fn duration_minutes(&self) -> i64 {
@@ -130,7 +128,7 @@ impl Procedure {
             .iter()
             .map(|session| session.started_at_s)
             .min()
-            .map(at);
+            .map(instant);
         Ok(Some(PrepRecord {
             numbing_product: product.clone(),
             numbing_applied_at: applied_at,
@@ -240,8 +238,7 @@ impl Procedure {
     #[graphql(guard = "Allow::STAFF")]
     async fn aftercare(&self, ctx: &Context<'_>) -> async_graphql::Result<AftercarePlan> {
         let policy = ctx.data::<Loaders>()?.policy().await?;
-        let performed = self.0.started_at.unwrap_or_else(|| at(self.0.starts_at_s));
-        let day = clinic_day(performed, policy.time_zone);
+        let day = performed_day(&self.0, policy);
         Ok(AftercarePlan {
             procedure_date: day.into(),
             steps: aftercare_plan(day, &split_codes(&self.0.areas))
@@ -468,11 +465,11 @@ impl DeviceSession {
     }
     /// Start.
     async fn started_at(&self) -> DateTime<Utc> {
-        at(self.0.started_at_s)
+        instant(self.0.started_at_s)
     }
     /// End.
     async fn ended_at(&self) -> DateTime<Utc> {
-        at(self.0.ended_at_s)
+        instant(self.0.ended_at_s)
     }
     /// The provider who charted it.
     async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
