@@ -1,7 +1,7 @@
 //! Typed settings, read from command-line flags or their environment
 //! variables, and the checks that keep unsafe settings out of production.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
 use clap::{Args, ValueEnum};
 
@@ -89,6 +89,14 @@ pub struct GraphqlLimits {
     /// Seconds one request may run before it is cancelled.
     #[arg(long, env = "DERMAGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = 15)]
     pub request_timeout_secs: u64,
+    /// Most lexical tokens (names, punctuation, values) in one query text;
+    /// counted before parsing, so a huge document costs almost nothing to refuse.
+    #[arg(long, env = "DERMAGRAPH_GQL_MAX_TOKENS", default_value_t = 1000)]
+    pub max_tokens: usize,
+    /// A JSON file of persisted operations (`{"<sha256 hex of the text>": "<operation text>"}`).
+    /// When set, only these operations run: the allow-list mode for production front ends.
+    #[arg(long, env = "DERMAGRAPH_PERSISTED_QUERIES")]
+    pub persisted_queries: Option<std::path::PathBuf>,
 }
 
 impl Default for GraphqlLimits {
@@ -102,6 +110,8 @@ impl Default for GraphqlLimits {
             max_body_bytes: 100_000,
             max_batch: 1,
             request_timeout_secs: 15,
+            max_tokens: 1000,
+            persisted_queries: None,
         }
     }
 }
@@ -110,6 +120,32 @@ impl GraphqlLimits {
     /// The per-request deadline.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+/// Requests each caller may make per minute, with a burst of a minute's
+/// worth; past it they get RATE_LIMITED and `Retry-After`.
+#[derive(Args, Clone, Debug)]
+pub struct RateLimitConfig {
+    /// Requests per minute for each signed-in staff member.
+    #[arg(long, env = "DERMAGRAPH_RATE_LIMIT_STAFF_PER_MINUTE", default_value_t = NonZeroU32::new(600).unwrap_or(NonZeroU32::MIN))]
+    pub staff_per_minute: NonZeroU32,
+    /// Requests per minute for each partner API key.
+    #[arg(long, env = "DERMAGRAPH_RATE_LIMIT_PARTNER_PER_MINUTE", default_value_t = NonZeroU32::new(300).unwrap_or(NonZeroU32::MIN))]
+    pub partner_per_minute: NonZeroU32,
+    /// Requests per minute for each client IP without credentials.
+    #[arg(long, env = "DERMAGRAPH_RATE_LIMIT_ANONYMOUS_PER_MINUTE", default_value_t = NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN))]
+    pub anonymous_per_minute: NonZeroU32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let per_minute = |value| NonZeroU32::new(value).unwrap_or(NonZeroU32::MIN);
+        Self {
+            staff_per_minute: per_minute(600),
+            partner_per_minute: per_minute(300),
+            anonymous_per_minute: per_minute(60),
+        }
     }
 }
 
@@ -173,6 +209,9 @@ pub struct Config {
     /// GraphQL and HTTP limits.
     #[command(flatten)]
     pub limits: GraphqlLimits,
+    /// Per-caller request budgets.
+    #[command(flatten)]
+    pub rate_limits: RateLimitConfig,
 }
 
 /// A setting that is not safe for the chosen environment.
@@ -221,6 +260,7 @@ impl Config {
             public_submissions_per_window: 10,
             database: DatabaseConfig::new(database_url),
             limits: GraphqlLimits::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 
@@ -263,6 +303,7 @@ impl Config {
             ),
             ("DERMAGRAPH_MAX_BODY_BYTES", self.limits.max_body_bytes),
             ("DERMAGRAPH_GQL_MAX_BATCH", self.limits.max_batch),
+            ("DERMAGRAPH_GQL_MAX_TOKENS", self.limits.max_tokens),
         ] {
             if value == 0 {
                 return Err(ConfigError::ZeroLimit(name));

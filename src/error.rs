@@ -153,10 +153,25 @@ pub enum AppError {
     /// `INTERNAL`: a database failure that is not the client's doing.
     #[error("database error: {0}")]
     Database(DbErr),
+    /// `INTERNAL` with `retryAfterSeconds`: no database connection could be
+    /// had in time (the pool is exhausted, or the database is unreachable).
+    /// The request did nothing; retrying shortly is safe.
+    #[error("database unavailable: {0}")]
+    Unavailable(DbErr),
     /// `INTERNAL`: any other failure of the server.
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }
+
+/// What clients see when no database connection could be had in time.
+pub const UNAVAILABLE_MESSAGE: &str = "The server is busy or cannot reach its database right now; nothing was changed. Retry shortly.";
+
+/// [`UNAVAILABLE_MESSAGE`] for a nested field, which may fail after its
+/// operation (a mutation) already committed.
+pub const UNAVAILABLE_NESTED_MESSAGE: &str = "The server is busy or cannot reach its database right now, so this part of the answer is missing; the operation itself may have succeeded. Check before retrying a change.";
+
+/// The wait suggested with [`UNAVAILABLE_MESSAGE`].
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 1;
 
 /// The message clients see for every internal failure.
 pub const INTERNAL_MESSAGE: &str =
@@ -192,7 +207,7 @@ impl AppError {
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
             Self::Rule { code, .. } => *code,
             Self::IntervalTooShort { .. } => ErrorCode::IntervalTooShort,
-            Self::Database(_) | Self::Internal(_) => ErrorCode::Internal,
+            Self::Database(_) | Self::Internal(_) | Self::Unavailable(_) => ErrorCode::Internal,
         }
     }
 
@@ -207,6 +222,15 @@ impl AppError {
                 async_graphql::Error::new(INTERNAL_MESSAGE).extend_with(|_, ext| {
                     ext.set("code", code.as_str());
                     ext.set("errorId", error_id.to_string());
+                })
+            }
+            Self::Unavailable(_) => {
+                let error_id = Uuid::now_v7();
+                tracing::warn!(error_id = %error_id, error = %self, "database unavailable");
+                async_graphql::Error::new(UNAVAILABLE_MESSAGE).extend_with(|_, ext| {
+                    ext.set("code", code.as_str());
+                    ext.set("errorId", error_id.to_string());
+                    ext.set("retryAfterSeconds", UNAVAILABLE_RETRY_AFTER_SECONDS);
                 })
             }
             Self::BadUserInput { field, message } => async_graphql::Error::new(message)
@@ -243,8 +267,45 @@ impl From<DbErr> for AppError {
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                 Self::Conflict("a referenced record does not exist or is still in use".to_owned())
             }
+            _ if matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+                || is_refused_for_now(&error) =>
+            {
+                Self::Unavailable(error)
+            }
             _ => Self::Database(error),
         }
+    }
+}
+
+/// Whether the database refused a statement for a passing reason, so the
+/// transaction was rolled back and a retry can succeed: PostgreSQL shutting
+/// down or restarting (SQLSTATE 57P01–57P03), or SQLite still busy after the
+/// busy timeout. A broken connection is not one of them: a COMMIT whose
+/// answer is lost may have committed.
+fn is_refused_for_now(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let (DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error))) =
+        error
+    else {
+        return false;
+    };
+    let sqlx::Error::Database(error) = error.as_ref() else {
+        return false;
+    };
+    let code = error.code().unwrap_or_default();
+    if error
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+    } else if error
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        // SQLITE_BUSY and its extended codes (recovery, snapshot, timeout).
+        matches!(code.as_ref(), "5" | "261" | "517" | "773")
+    } else {
+        false
     }
 }
 

@@ -14,6 +14,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod seed;
+pub mod seed_bench;
 pub mod services;
 pub mod state;
 pub mod telemetry;
@@ -24,8 +25,9 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::{
-    auth::tokens::TokenKeys, config::Config, events::EventBus, services::audit::AuditSink,
-    state::AppState, telemetry::Metrics,
+    auth::tokens::TokenKeys, config::Config, events::EventBus,
+    graphql::persisted::PersistedOperations, services::audit::AuditSink, state::AppState,
+    telemetry::Metrics,
 };
 
 /// A ready-to-serve application.
@@ -43,6 +45,17 @@ pub struct App {
 /// An unsafe setting, an unreachable database or a failing migration.
 pub async fn build_app(config: Config) -> anyhow::Result<App> {
     config.validate()?;
+    let persisted_operations = match &config.limits.persisted_queries {
+        Some(path) => {
+            let operations = PersistedOperations::load(path)?;
+            tracing::info!(
+                operations = operations.len(),
+                "persisted-operation allow-list in force"
+            );
+            Some(Arc::new(operations))
+        }
+        None => None,
+    };
     let metrics = Arc::new(Metrics::install()?);
     let mut db = db::connect(&config.database).await?;
     db::migrate(&db).await?;
@@ -65,6 +78,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         events.closing(),
     );
     let state = AppState {
+        persisted_operations,
         events,
         db,
         keys: Arc::new(keys),

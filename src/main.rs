@@ -59,6 +59,30 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         patients: usize,
     },
+    /// Fill an empty database quickly with a large clinic for the load
+    /// benchmarks (bench/run.sh): staff, devices and patients with
+    /// consultations, screenings, plans, procedures, device sessions and
+    /// follow-ups, plus a pool of provider/patient pairs ready for the
+    /// write-mix scenario. Staff passwords come from DERMAGRAPH_PASSWORD,
+    /// else `bench-password-2026`.
+    SeedBench {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// How many patients with a clinical history to create.
+        #[arg(long, default_value_t = 10_000)]
+        patients: usize,
+        /// How many provider/patient pairs to prepare for the write-mix
+        /// scenario (one per iteration: a provider cannot start two
+        /// procedures within minutes, R-BOOKING).
+        #[arg(long, default_value_t = 1_000)]
+        write_pool: usize,
+        /// Where to write the write pool's ids (JSON) for the scenario's driver.
+        #[arg(long)]
+        pool_file: Option<PathBuf>,
+        /// Do not draw the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Write the GraphQL schema (SDL) that clients code against.
     ExportSchema {
         /// File to write; `-` writes to standard output.
@@ -152,6 +176,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::ExportSchema { out } => export_schema(&out),
         Command::CreateUser(args) => create_user(args).await,
         Command::SeedDemo { database, patients } => seed_demo(&database, patients).await,
+        Command::SeedBench {
+            database,
+            patients,
+            write_pool,
+            pool_file,
+            quiet,
+        } => seed_bench(&database, patients, write_pool, pool_file, quiet).await,
     }
 }
 
@@ -205,6 +236,50 @@ async fn seed_demo(database: &DatabaseConfig, patients: usize) -> anyhow::Result
         summary.procedures,
         summary.devices,
         summary.requests
+    );
+    println!("staff (password: {password}):");
+    for (role, email) in summary.staff {
+        println!("  {:<10} {email}", role.as_str());
+    }
+    Ok(())
+}
+
+async fn seed_bench(
+    database: &DatabaseConfig,
+    patients: usize,
+    write_pool: usize,
+    pool_file: Option<PathBuf>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use dermagraph::seed_bench::{BENCH_PASSWORD, BenchSeedOptions};
+    let password =
+        std::env::var("DERMAGRAPH_PASSWORD").unwrap_or_else(|_| BENCH_PASSWORD.to_owned());
+    let conn = db::connect(database).await?;
+    db::migrate(&conn).await?;
+    let started = std::time::Instant::now();
+    let options = BenchSeedOptions {
+        patients,
+        write_pool,
+        password: password.clone(),
+        progress: !quiet && std::io::stderr().is_terminal(),
+    };
+    let summary = dermagraph::seed_bench::seed_bench(&conn, &options).await?;
+    if let Some(path) = pool_file {
+        std::fs::write(&path, serde_json::to_string(&summary.write_pool)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!(
+        "seeded {} patients, {} consultations, {} procedures, {} device sessions, {} follow-ups \
+         ({} due today and pending), {} devices, {} write-pool pairs in {:.1} s",
+        summary.patients,
+        summary.consultations,
+        summary.procedures,
+        summary.device_sessions,
+        summary.follow_ups,
+        summary.follow_ups_due_today,
+        summary.devices,
+        summary.write_pool.providers.len(),
+        started.elapsed().as_secs_f64()
     );
     println!("staff (password: {password}):");
     for (role, email) in summary.staff {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::tokens::TokenKeys, config::Config, events::EventBus, services::audit::AuditSink,
-    telemetry::Metrics,
+    auth::tokens::TokenKeys, config::Config, events::EventBus,
+    graphql::persisted::PersistedOperations, services::audit::AuditSink, telemetry::Metrics,
 };
 
 /// Shared, cheaply cloned application state.
@@ -25,4 +25,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Live events for subscriptions.
     pub events: EventBus,
+    /// The persisted-operation allow-list, when the server runs in that mode.
+    pub persisted_operations: Option<Arc<PersistedOperations>>,
 }

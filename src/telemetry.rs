@@ -84,6 +84,7 @@ impl Metrics {
         let statements = Arc::clone(&self.statements);
         db.set_metric_callback(move |info| {
             statements.fetch_add(1, Ordering::Relaxed);
+            tracing::trace!(target: "dermagraph::sql", elapsed_us = info.elapsed.as_micros(), sql = %info.statement.sql);
             record_statement("request", info.failed, info.elapsed);
         });
     }
@@ -117,6 +118,13 @@ impl Metrics {
         .increment(1);
         metrics::histogram!("graphql_operation_duration_seconds", "operation" => operation)
             .record(elapsed.as_secs_f64());
+    }
+
+    /// Records a request refused because its caller spent its budget, by
+    /// kind of caller (user, API client, anonymous).
+    pub fn record_rate_limited(&self, actor: crate::domain::audit::ActorKind) {
+        use sea_orm::ActiveEnum as _;
+        metrics::counter!("rate_limited_requests_total", "actor" => actor.to_value()).increment(1);
     }
 
     /// Records one HTTP request by route and status.

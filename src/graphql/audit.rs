@@ -4,7 +4,7 @@ use async_graphql::{Context, Object};
 
 use super::{
     app_state, page_cost,
-    pagination::{KeysetCursor, PageRequest, connection},
+    pagination::{KeysetCursor, PageRequest, connection, wants_total_count},
     parse_id,
     types::audit::{AuditEvent, AuditEventConnection, AuditEventFilter},
 };
@@ -36,7 +36,7 @@ impl AuditQuery {
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<AuditEventConnection> {
         let state = app_state(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let filter = filter.unwrap_or_default();
         let filter = AuditFilter {
             actor_id: filter

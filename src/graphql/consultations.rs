@@ -3,9 +3,11 @@
 use async_graphql::{Context, ID, Object};
 
 use super::{
-    app_state, page_cost,
-    pagination::{PageRequest, connection},
-    parse_id, parse_optional_id, request_context,
+    app_state,
+    loaders::Loaders,
+    page_cost,
+    pagination::{PageRequest, connection, wants_total_count},
+    parse_id, parse_optional_id, prefetch, request_context,
     types::consultation::{
         CancelConsultationInput, CancelConsultationPayload, CompleteConsultationInput,
         CompleteConsultationPayload, Consultation, ConsultationConnection, ConsultationFilter,
@@ -84,7 +86,7 @@ impl ConsultationQuery {
     ) -> async_graphql::Result<ConsultationConnection> {
         let state = app_state(ctx)?;
         let request = request_context(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let filter = filter.unwrap_or_default();
         let filter = Filter {
             patient_id: parse_optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
@@ -94,18 +96,21 @@ impl ConsultationQuery {
             to: filter.to,
         };
         let (rows, total) = consultations::list_consultations(&state.db, &filter, &page).await?;
-        for row in &rows.rows {
-            state
-                .audit
-                .record(
-                    request,
-                    "consultations",
-                    AuditEvent::new(AuditAction::Read)
-                        .entity(EntityType::Consultation, Some(row.id))
-                        .patient(row.patient_id),
-                )
-                .await;
-        }
+        let events = rows.rows.iter().map(|row| {
+            AuditEvent::new(AuditAction::Read)
+                .entity(EntityType::Consultation, Some(row.id))
+                .patient(row.patient_id)
+        });
+        state
+            .audit
+            .record_all(request, "consultations", events)
+            .await;
+        prefetch::consultations(
+            ctx.data::<Loaders>()?,
+            &prefetch::connection_nodes(ctx),
+            &rows.rows,
+        )
+        .await?;
         Ok(connection(rows, total, consultations::cursor_of, Consultation)?.into())
     }
 }

@@ -3,9 +3,11 @@
 use async_graphql::{Context, Object};
 
 use super::{
-    app_state, page_cost,
-    pagination::{PageRequest, connection},
-    parse_id, parse_optional_id, request_context,
+    app_state,
+    loaders::Loaders,
+    page_cost,
+    pagination::{PageRequest, connection, wants_total_count},
+    parse_id, parse_optional_id, prefetch, request_context,
     types::follow_up::{
         CancelFollowUpInput, CancelFollowUpPayload, CompleteFollowUpInput, CompleteFollowUpPayload,
         FollowUp, FollowUpConnection, FollowUpFilter, RescheduleFollowUpInput,
@@ -46,7 +48,7 @@ impl FollowUpQuery {
     ) -> async_graphql::Result<FollowUpConnection> {
         let state = app_state(ctx)?;
         let request = request_context(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let filter = filter.unwrap_or_default();
         let filter = Filter {
             status: filter.status,
@@ -59,18 +61,18 @@ impl FollowUpQuery {
             due_today: filter.due_today,
         };
         let (rows, total) = follow_ups::list_follow_ups(&state.db, &filter, &page).await?;
-        for row in &rows.rows {
-            state
-                .audit
-                .record(
-                    request,
-                    "followUps",
-                    AuditEvent::new(AuditAction::Read)
-                        .entity(EntityType::FollowUp, Some(row.id))
-                        .patient(row.patient_id),
-                )
-                .await;
-        }
+        let events = rows.rows.iter().map(|row| {
+            AuditEvent::new(AuditAction::Read)
+                .entity(EntityType::FollowUp, Some(row.id))
+                .patient(row.patient_id)
+        });
+        state.audit.record_all(request, "followUps", events).await;
+        prefetch::follow_ups(
+            ctx.data::<Loaders>()?,
+            &prefetch::connection_nodes(ctx),
+            &rows.rows,
+        )
+        .await?;
         Ok(connection(rows, total, follow_ups::cursor_of, FollowUp)?.into())
     }
 }

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 
 use super::{
     app_state, page_cost,
-    pagination::{KeysetCursor, PageRequest, connection},
+    pagination::{KeysetCursor, PageRequest, connection, wants_total_count},
     parse_id, request_context,
     types::identity::{
         ApiClient, ApiClientConnection, ChangePasswordInput, ChangePasswordPayload,
@@ -101,7 +101,7 @@ impl IdentityQuery {
     ) -> async_graphql::Result<UserConnection> {
         let state = app_state(ctx)?;
         let request = request_context(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let filter = filter.unwrap_or_default();
         let filter = users::UserFilter {
             role: filter.role,
@@ -142,7 +142,7 @@ impl IdentityQuery {
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<ApiClientConnection> {
         let state = app_state(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let (rows, total) = api_clients::list_api_clients(&state.db, &page).await?;
         Ok(connection(
             rows,

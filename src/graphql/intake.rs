@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 
 use super::{
     app_state, page_cost,
-    pagination::{KeysetCursor, PageRequest, connection},
+    pagination::{KeysetCursor, PageRequest, connection, wants_total_count},
     parse_id, request_context,
     types::{
         intake::{
@@ -95,7 +95,7 @@ impl IntakeQuery {
     ) -> async_graphql::Result<ConsultationRequestConnection> {
         let state = app_state(ctx)?;
         let request = request_context(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let status = filter.and_then(|filter| filter.status);
         let (rows, total) = intake::list_requests(&state.db, status, &page).await?;
         for row in &rows.rows {

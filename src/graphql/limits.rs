@@ -52,6 +52,28 @@ pub fn too_complex(message: String) -> ServerError {
     error
 }
 
+/// Whether an operation's text holds a NUL character, in a variable or as a
+/// `\u0000` escape in the document. No record may hold one (PostgreSQL
+/// cannot store it in text), so it is refused up front on every engine.
+pub fn carries_nul(query: &str, variables: &Variables) -> bool {
+    fn value_carries_nul(value: &async_graphql::Value) -> bool {
+        match value {
+            async_graphql::Value::String(text) => text.contains('\0'),
+            async_graphql::Value::List(items) => items.iter().any(value_carries_nul),
+            async_graphql::Value::Object(fields) => fields
+                .iter()
+                .any(|(name, value)| name.contains('\0') || value_carries_nul(value)),
+            _ => false,
+        }
+    }
+    query.contains('\0')
+        || query.to_ascii_lowercase().contains("\\u0000")
+        || query.contains("\\u{0}")
+        || variables
+            .iter()
+            .any(|(name, value)| name.contains('\0') || value_carries_nul(value))
+}
+
 #[async_trait::async_trait]
 impl Extension for QueryLimits {
     async fn parse_query(
@@ -61,6 +83,16 @@ impl Extension for QueryLimits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        // Checked here too for operations over WebSocket, which do not go
+        // through the HTTP handler's early checks.
+        if carries_nul(query, variables) {
+            let mut error = ServerError::new("text must not contain NUL (U+0000) characters", None);
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", ErrorCode::BadUserInput.as_str());
+            return Err(error);
+        }
         let document = next.run(ctx, query, variables).await?;
         let shape = DocumentShape::of(&document);
         if shape.aliases > self.max_aliases {
@@ -208,6 +240,28 @@ mod tests {
 
     fn shape(query: &str) -> DocumentShape {
         DocumentShape::of(&parse_query(query).unwrap())
+    }
+
+    #[test]
+    fn nul_characters_are_found_in_documents_and_variables() {
+        let plain = async_graphql::Request::new("{ patients { totalCount } }");
+        assert!(!carries_nul(&plain.query, &plain.variables));
+        let escaped = async_graphql::Request::new(
+            r#"{ patients(filter: { search: "a\u0000" }) { totalCount } }"#,
+        );
+        assert!(carries_nul(&escaped.query, &escaped.variables));
+        let nested = async_graphql::Request::new("query($i: In!) { x(i: $i) }").variables(
+            async_graphql::Variables::from_json(
+                serde_json::json!({ "i": { "list": ["ok", "a\u{0}b"] } }),
+            ),
+        );
+        assert!(carries_nul(&nested.query, &nested.variables));
+        let clean = async_graphql::Request::new("query($i: In!) { x(i: $i) }").variables(
+            async_graphql::Variables::from_json(
+                serde_json::json!({ "i": { "list": ["ok", "\\u0000 as text"] } }),
+            ),
+        );
+        assert!(!carries_nul(&clean.query, &clean.variables));
     }
 
     #[test]

@@ -10,12 +10,17 @@ pub mod limits;
 pub mod loaders;
 pub mod pagination;
 pub mod patients;
+pub mod persisted;
 pub mod policy;
+pub mod prefetch;
 pub mod procedures;
 pub mod scalars;
 pub mod subscriptions;
+pub mod tokens;
 pub mod types;
 pub mod webhooks;
+
+use std::sync::Arc;
 
 use async_graphql::{Context, ID, MergedObject, Schema, SchemaBuilder, registry::SDLExportOptions};
 use uuid::Uuid;
@@ -77,6 +82,9 @@ pub fn build_schema(state: AppState) -> AppSchema {
     let mut builder = schema_builder().extension(QueryLimits::new(limits));
     if !config.introspection_enabled() {
         builder = builder.disable_introspection().disable_suggestions();
+    }
+    if let Some(operations) = &state.persisted_operations {
+        builder = builder.extension(persisted::AllowList(Arc::clone(operations)));
     }
     builder.data(state).finish()
 }

@@ -77,6 +77,15 @@ pub struct PageRequest {
     pub direction: PageDirection,
     /// Where the page starts (exclusive); `None` for the first (or last) page.
     pub cursor: Option<KeysetCursor>,
+    /// Whether the client asked for `totalCount`; counting every matching
+    /// row costs a statement that grows with the table, so it runs only then.
+    pub count_total: bool,
+}
+
+/// Whether the connection being resolved selects `totalCount` (also through
+/// fragments).
+pub fn wants_total_count(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
 }
 
 impl PageRequest {
@@ -134,7 +143,17 @@ impl PageRequest {
                 PageDirection::Forward
             },
             cursor,
+            count_total: true,
         })
+    }
+
+    /// The same request, counting the total only when `wanted`.
+    #[must_use]
+    pub fn counting(self, wanted: bool) -> Self {
+        Self {
+            count_total: wanted,
+            ..self
+        }
     }
 
     /// Rows to fetch: one more than the page, to learn whether more follow.

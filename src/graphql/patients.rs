@@ -3,9 +3,11 @@
 use async_graphql::{Context, ID, Object};
 
 use super::{
-    app_state, page_cost,
-    pagination::{PageRequest, connection},
-    parse_id, request_context,
+    app_state,
+    loaders::Loaders,
+    page_cost,
+    pagination::{PageRequest, connection, wants_total_count},
+    parse_id, prefetch, request_context,
     types::patient::{
         ArchivePatientInput, ArchivePatientPayload, CreatePatientInput, CreatePatientPayload,
         Patient, PatientConnection, PatientFilter, PatientOrder, RecordContactConsentInput,
@@ -45,18 +47,12 @@ async fn audit_reads(
     operation: &str,
     rows: &[&patient_rows::Model],
 ) {
-    for row in rows {
-        state
-            .audit
-            .record(
-                request,
-                operation,
-                AuditEvent::new(AuditAction::Read)
-                    .entity(EntityType::Patient, Some(row.id))
-                    .patient(row.id),
-            )
-            .await;
-    }
+    let events = rows.iter().map(|row| {
+        AuditEvent::new(AuditAction::Read)
+            .entity(EntityType::Patient, Some(row.id))
+            .patient(row.id)
+    });
+    state.audit.record_all(request, operation, events).await;
 }
 
 /// The patient part of the query root.
@@ -106,7 +102,7 @@ impl PatientQuery {
         let state = app_state(ctx)?;
         let request = request_context(ctx)?;
         patients::authorize(&request.actor, PatientAccess::Read)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let filter = filter.unwrap_or_default();
         let filter = patients::PatientFilter {
             search: filter.search,
@@ -121,6 +117,13 @@ impl PatientQuery {
         let (rows, total) = patients::list_patients(&state.db, &filter, ordering, &page).await?;
         let read: Vec<&patient_rows::Model> = rows.rows.iter().map(|(row, _)| row).collect();
         audit_reads(state, request, "patients", &read).await;
+        let ids: Vec<_> = read.iter().map(|row| row.id).collect();
+        prefetch::patients(
+            ctx.data::<Loaders>()?,
+            &prefetch::connection_nodes(ctx),
+            &ids,
+        )
+        .await?;
         Ok(connection(
             rows,
             total,

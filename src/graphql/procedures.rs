@@ -4,9 +4,11 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::{
-    app_state, page_cost,
-    pagination::{PageRequest, connection},
-    parse_id, parse_optional_id, request_context,
+    app_state,
+    loaders::Loaders,
+    page_cost,
+    pagination::{PageRequest, connection, wants_total_count},
+    parse_id, parse_optional_id, prefetch, request_context,
     types::procedure::{
         AddDeviceSessionInput, AddDeviceSessionPayload, AmendProcedureInput, AmendProcedurePayload,
         Appointment, CancelProcedureInput, CancelProcedurePayload, Cartridge,
@@ -45,18 +47,12 @@ async fn audit_procedure_reads(
     action: AuditAction,
     rows: &[&procedure_rows::Model],
 ) {
-    for row in rows {
-        state
-            .audit
-            .record(
-                request,
-                operation,
-                AuditEvent::new(action)
-                    .entity(EntityType::Procedure, Some(row.id))
-                    .patient(row.patient_id),
-            )
-            .await;
-    }
+    let events = rows.iter().map(|row| {
+        AuditEvent::new(action)
+            .entity(EntityType::Procedure, Some(row.id))
+            .patient(row.patient_id)
+    });
+    state.audit.record_all(request, operation, events).await;
 }
 
 /// The procedure part of the query root.
@@ -104,7 +100,7 @@ impl ProcedureQuery {
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<ProcedureConnection> {
         let state = app_state(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let filter = filter.unwrap_or_default();
         let filter = Filter {
             patient_id: parse_optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
@@ -123,6 +119,12 @@ impl ProcedureQuery {
             &read,
         )
         .await;
+        prefetch::procedures(
+            ctx.data::<Loaders>()?,
+            &prefetch::connection_nodes(ctx),
+            &rows.rows,
+        )
+        .await?;
         Ok(connection(rows, total, procedures::cursor_of, Procedure)?.into())
     }
 
@@ -213,7 +215,7 @@ impl ProcedureQuery {
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<DeviceConnection> {
         let state = app_state(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let filter = filter.unwrap_or_default();
         let filter = DeviceListFilter {
             status: filter.status,

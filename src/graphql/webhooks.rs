@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     app_state, page_cost,
-    pagination::{PageRequest, connection},
+    pagination::{PageRequest, connection, wants_total_count},
     parse_id, request_context,
 };
 use crate::{
@@ -214,7 +214,7 @@ impl WebhookQuery {
         #[graphql(desc = "Page size from the end or before `before` (1-100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<WebhookDeliveryConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(wants_total_count(ctx));
         let filter = filter.unwrap_or_default();
         let filter = Filter {
             endpoint_id: filter

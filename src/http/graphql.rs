@@ -18,12 +18,17 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{HttpState, RequestId};
+use super::{HttpState, RequestId, rate_limit::RetryAfter};
 use crate::{
     auth::{actor::RequestContext, authenticate::authenticate},
     domain::audit::{AuditAction, AuditOutcome},
-    error::{AppError, ErrorCode, INTERNAL_MESSAGE},
-    graphql::loaders::Loaders,
+    error::{
+        AppError, ErrorCode, INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, UNAVAILABLE_NESTED_MESSAGE,
+        UNAVAILABLE_RETRY_AFTER_SECONDS,
+    },
+    graphql::{
+        limits::carries_nul, loaders::Loaders, persisted::has_persisted_hash, tokens::scan_query,
+    },
     services::audit::AuditEvent,
 };
 
@@ -38,11 +43,11 @@ const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline
 pub(super) fn error_body(
     code: ErrorCode,
     message: &str,
-    extra: Option<(&str, String)>,
+    extra: Option<(&str, Value)>,
 ) -> Json<Value> {
     let mut extensions = json!({ "code": code.as_str() });
     if let (Some((key, value)), Some(map)) = (extra, extensions.as_object_mut()) {
-        map.insert(key.to_owned(), Value::String(value));
+        map.insert(key.to_owned(), value);
     }
     Json(json!({ "errors": [{ "message": message, "extensions": extensions }] }))
 }
@@ -147,10 +152,10 @@ pub(super) async fn execute(
             requests
         }
     };
-    if requests
-        .iter()
-        .any(|request| request.query.trim().is_empty())
-    {
+    let allow_list = state.app.persisted_operations.is_some();
+    if requests.iter().any(|request| {
+        request.query.trim().is_empty() && !(allow_list && has_persisted_hash(request))
+    }) {
         return reject(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
@@ -168,6 +173,43 @@ pub(super) async fn execute(
                 "the query text exceeds the limit of {} characters",
                 limits.max_query_chars
             ),
+        );
+    }
+
+    for request in &requests {
+        let scan = scan_query(&request.query, limits.max_tokens);
+        if scan.tokens > limits.max_tokens {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::QueryTooComplex,
+                &format!(
+                    "the query has more than {} tokens, the limit",
+                    limits.max_tokens
+                ),
+            );
+        }
+        // The depth as written; fragments can only add to it, and
+        // validation checks the exact depth later.
+        if scan.depth > limits.max_depth {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::QueryTooComplex,
+                &format!(
+                    "query depth {} exceeds the limit of {}",
+                    scan.depth, limits.max_depth
+                ),
+            );
+        }
+    }
+
+    if requests
+        .iter()
+        .any(|request| carries_nul(&request.query, &request.variables))
+    {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "text must not contain NUL (U+0000) characters",
         );
     }
 
@@ -203,6 +245,14 @@ async fn run_operations(
         Ok(context) => context,
         Err(error) => return internal_failure(error),
     };
+    let operations = u32::try_from(requests.len()).unwrap_or(u32::MAX);
+    if let Err(retry) = state
+        .rate_limits
+        .check(&context.actor, client_ip, operations)
+    {
+        state.app.metrics.record_rate_limited(context.actor.kind());
+        return rate_limited(retry);
+    }
     let single = requests.len() == 1;
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
@@ -225,12 +275,70 @@ async fn run_operations(
         );
         responses.push(response);
     }
+    let retry_after = responses
+        .iter()
+        .flat_map(|response| &response.errors)
+        .filter_map(retry_after_seconds)
+        .max();
+    let unavailable = retry_after.is_some()
+        && responses.iter().all(|response| {
+            response.data == async_graphql::Value::Null
+                && response
+                    .errors
+                    .iter()
+                    .all(|error| has_code(error, ErrorCode::Internal))
+        });
     let body = if single {
         responses.pop().map(BatchResponse::Single)
     } else {
         Some(BatchResponse::Batch(responses))
     };
-    Json(body).into_response()
+    let mut response = Json(body).into_response();
+    if unavailable {
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// `extensions.retryAfterSeconds` of an error, if it has one.
+fn retry_after_seconds(error: &ServerError) -> Option<u64> {
+    match error.extensions.as_ref()?.get("retryAfterSeconds")? {
+        async_graphql::Value::Number(seconds) => seconds.as_u64(),
+        _ => None,
+    }
+}
+
+fn has_code(error: &ServerError, code: ErrorCode) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"))
+        .is_some_and(|value| *value == async_graphql::Value::from(code.as_str()))
+}
+
+/// 429 with `Retry-After`: the caller spent its request budget.
+fn rate_limited(retry: RetryAfter) -> Response {
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        error_body(
+            ErrorCode::RateLimited,
+            &format!(
+                "too many requests from this caller; retry in {} s",
+                retry.seconds
+            ),
+            Some(("retryAfterSeconds", json!(retry.seconds))),
+        ),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry.seconds));
+    response
 }
 
 /// R-AUDIT: every refusal in the response (a guard at the root or on a
@@ -280,6 +388,11 @@ async fn audit_refusals(state: &HttpState, context: &RequestContext, errors: &[S
 /// doing: `BAD_USER_INPUT`) or from a resolver that bypassed `AppError` (a
 /// bug: `INTERNAL`, logged, message hidden).
 fn classify_error(error: &mut ServerError) {
+    // A nested field (a mutation's payload, say) may fail after its
+    // operation committed: never tell the client that nothing changed.
+    if error.path.len() > 1 && error.message == UNAVAILABLE_MESSAGE {
+        error.message = UNAVAILABLE_NESTED_MESSAGE.to_owned();
+    }
     let has_code = error
         .extensions
         .as_ref()
@@ -288,7 +401,7 @@ fn classify_error(error: &mut ServerError) {
         return;
     }
     let extensions = error.extensions.get_or_insert_with(Default::default);
-    if error.path.is_empty() {
+    if error.path.is_empty() || is_argument_coercion_error(&error.message) {
         extensions.set("code", ErrorCode::BadUserInput.as_str());
     } else {
         let error_id = Uuid::now_v7();
@@ -297,6 +410,14 @@ fn classify_error(error: &mut ServerError) {
         extensions.set("errorId", error_id.to_string());
         error.message = INTERNAL_MESSAGE.to_owned();
     }
+}
+
+/// Whether async-graphql refused an argument's value while resolving a
+/// field (a variable that is a well-formed string but not a valid `DateTime`,
+/// say). Those errors carry the field's path like a resolver's, but the
+/// client sent them; async-graphql words them in these fixed forms.
+fn is_argument_coercion_error(message: &str) -> bool {
+    message.starts_with("Failed to parse \"") || message.starts_with("Expected input type \"")
 }
 
 /// The client's address: the peer, or behind a trusted proxy the last
@@ -318,24 +439,25 @@ fn client_ip(
     peer
 }
 
-/// A failure before execution (authentication's database lookup).
+/// A failure before execution (authentication's database lookup): 503,
+/// with `Retry-After` when the database was only out of reach for now.
 fn internal_failure(error: AppError) -> Response {
+    let retry_after =
+        matches!(error, AppError::Unavailable(_)).then_some(UNAVAILABLE_RETRY_AFTER_SECONDS);
     let graphql_error = error.into_graphql_error();
-    let error_id = graphql_error
-        .extensions
-        .as_ref()
-        .and_then(|extensions| extensions.get("errorId"))
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    (
+    let mut error = ServerError::new(graphql_error.message, None);
+    error.extensions = graphql_error.extensions;
+    let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
-        error_body(
-            ErrorCode::Internal,
-            INTERNAL_MESSAGE,
-            Some(("errorId", error_id.trim_matches('"').to_owned())),
-        ),
+        Json(json!({ "errors": [error] })),
     )
-        .into_response()
+        .into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 fn timed_out(seconds: u64) -> Response {
@@ -348,7 +470,7 @@ fn timed_out(seconds: u64) -> Response {
             &format!(
                 "the request did not finish within {seconds} s and was cancelled; retry later"
             ),
-            Some(("errorId", error_id.to_string())),
+            Some(("errorId", json!(error_id.to_string()))),
         ),
     )
         .into_response();
@@ -382,6 +504,39 @@ mod tests {
         classify_error(&mut error);
         assert_eq!(code(&error), Some(GqlValue::from("INTERNAL")));
         assert_eq!(error.message, INTERNAL_MESSAGE);
+    }
+
+    #[test]
+    fn arguments_refused_while_resolving_are_bad_user_input() {
+        let mut error =
+            ServerError::new("Failed to parse \"DateTime\": input is out of range", None);
+        error.path = vec![PathSegment::Field("schedule".to_owned())];
+        classify_error(&mut error);
+        assert_eq!(code(&error), Some(GqlValue::from("BAD_USER_INPUT")));
+        assert!(error.message.contains("DateTime"));
+    }
+
+    #[test]
+    fn an_unavailable_nested_field_does_not_claim_nothing_changed() {
+        let unavailable = || {
+            let mut error = ServerError::new(UNAVAILABLE_MESSAGE, None);
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", ErrorCode::Internal.as_str());
+            error
+        };
+        let mut root = unavailable();
+        root.path = vec![PathSegment::Field("createPatient".to_owned())];
+        classify_error(&mut root);
+        assert_eq!(root.message, UNAVAILABLE_MESSAGE);
+        let mut nested = unavailable();
+        nested.path = vec![
+            PathSegment::Field("createPatient".to_owned()),
+            PathSegment::Field("patient".to_owned()),
+        ];
+        classify_error(&mut nested);
+        assert_eq!(nested.message, UNAVAILABLE_NESTED_MESSAGE);
     }
 
     #[test]

@@ -107,7 +107,7 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         error_body(
             ErrorCode::Internal,
             crate::error::INTERNAL_MESSAGE,
-            Some(("errorId", error_id.to_string())),
+            Some(("errorId", serde_json::json!(error_id.to_string()))),
         ),
     )
         .into_response()

@@ -4,6 +4,7 @@
 mod graphql;
 mod health;
 mod middleware;
+mod rate_limit;
 mod subscriptions;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::get};
@@ -28,6 +29,7 @@ use crate::{
 struct HttpState {
     app: AppState,
     schema: AppSchema,
+    rate_limits: std::sync::Arc<rate_limit::ActorRateLimits>,
 }
 
 /// The complete HTTP application.
@@ -35,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let http_state = HttpState {
         schema: build_schema(state.clone()),
+        rate_limits: std::sync::Arc::new(rate_limit::ActorRateLimits::new(&config.rate_limits)),
         app: state.clone(),
     };
     let mut router = Router::new()

@@ -89,7 +89,7 @@ async fn connection_data(
         deadline.send_replace(Some(lifetime));
     }
     let mut data = Data::default();
-    data.insert(Loaders::new(
+    data.insert(Loaders::for_connection(
         &app.db,
         Duration::from_millis(app.config.batch_window_ms),
     ));

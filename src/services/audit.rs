@@ -32,10 +32,13 @@ use crate::{
     services::listing::newest_first,
 };
 
-/// Audit rows waiting in memory at most; senders wait (never drop) beyond.
+/// Messages (each one or more audit rows) waiting in memory at most;
+/// senders wait (never drop) beyond.
 const CHANNEL_CAPACITY: usize = 10_000;
 /// Rows per INSERT statement (well under SQLite's bound-parameter limit).
 const ROWS_PER_INSERT: usize = 500;
+/// Queued messages the writer takes at once.
+const COMMANDS_PER_WAKE_UP: usize = 256;
 
 /// What happened, to which record; the actor and request come from the
 /// [`RequestContext`].
@@ -204,7 +207,7 @@ impl Deref for AuditedWrite<'_> {
 }
 
 enum Command {
-    Record(Box<audit_events::ActiveModel>),
+    Record(Vec<audit_events::ActiveModel>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -224,11 +227,29 @@ impl AuditSink {
 
     /// Queues an audit row; waits when the queue is full rather than drop it.
     pub async fn record(&self, request: &RequestContext, operation: &str, event: AuditEvent) {
-        let row = Box::new(event.into_row(request, operation));
-        if self.sender.send(Command::Record(row)).await.is_err() {
+        self.record_all(request, operation, [event]).await;
+    }
+
+    /// Queues the audit rows of several records read together (a page, a
+    /// relation) as one message, so a 50-patient page costs the writer one
+    /// wake-up, not one per row.
+    pub async fn record_all(
+        &self,
+        request: &RequestContext,
+        operation: &str,
+        events: impl IntoIterator<Item = AuditEvent>,
+    ) {
+        let rows: Vec<_> = events
+            .into_iter()
+            .map(|event| event.into_row(request, operation))
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        if self.sender.send(Command::Record(rows)).await.is_err() {
             tracing::error!(
                 operation,
-                "audit writer stopped; an audit row was not recorded"
+                "audit writer stopped; audit rows were not recorded"
             );
         }
     }
@@ -250,22 +271,25 @@ async fn run_writer(
     let mut pending: Vec<audit_events::ActiveModel> = Vec::new();
     let mut ticker = tokio::time::interval(flush_every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut commands = Vec::with_capacity(COMMANDS_PER_WAKE_UP);
     loop {
         tokio::select! {
-            command = receiver.recv() => match command {
-                Some(Command::Record(row)) => {
-                    pending.push(*row);
-                    if pending.len() >= ROWS_PER_INSERT {
-                        write(&db, &mut pending).await;
-                    }
-                }
-                Some(Command::Flush(done)) => {
-                    write(&db, &mut pending).await;
-                    done.send(()).ok();
-                }
-                None => {
+            received = receiver.recv_many(&mut commands, COMMANDS_PER_WAKE_UP) => {
+                if received == 0 {
                     write(&db, &mut pending).await;
                     return;
+                }
+                for command in commands.drain(..) {
+                    match command {
+                        Command::Record(rows) => pending.extend(rows),
+                        Command::Flush(done) => {
+                            write(&db, &mut pending).await;
+                            done.send(()).ok();
+                        }
+                    }
+                }
+                if pending.len() >= ROWS_PER_INSERT {
+                    write(&db, &mut pending).await;
                 }
             },
             _ = ticker.tick() => write(&db, &mut pending).await,
@@ -278,7 +302,7 @@ async fn write(db: &DatabaseConnection, pending: &mut Vec<audit_events::ActiveMo
     while !pending.is_empty() {
         let batch: Vec<_> = pending.iter().take(ROWS_PER_INSERT).cloned().collect();
         let count = batch.len();
-        match audit_events::Entity::insert_many(batch).exec(db).await {
+        match super::audit_bulk::insert_rows(db, batch).await {
             Ok(_) => {
                 pending.drain(..count);
             }

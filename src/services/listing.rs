@@ -29,7 +29,7 @@ where
     E::Model: Sync,
     C: ColumnTrait,
 {
-    let total = i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX);
+    let total = total_count(db, &query, page).await?;
     let forward = page.direction == PageDirection::Forward;
     let mut query = query;
     if let Some(cursor) = page.cursor_key::<Uuid>(ordering)? {
@@ -66,7 +66,7 @@ where
     S: ColumnTrait,
     C: ColumnTrait,
 {
-    let total = i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX);
+    let total = total_count(db, &query, page).await?;
     let forward = page.direction == PageDirection::Forward;
     let mut query = query;
     if let Some((at_start, at_id)) = page.cursor_key::<(i64, Uuid)>(ordering)? {
@@ -82,4 +82,24 @@ where
         .all(db)
         .await?;
     Ok((page.into_page(rows), total))
+}
+
+/// How many rows `query` matches, when the page asks for it (`totalCount`
+/// selected); otherwise 0 without running the count.
+///
+/// # Errors
+/// Database failures.
+pub async fn total_count<E>(
+    db: &impl ConnectionTrait,
+    query: &Select<E>,
+    page: &PageRequest,
+) -> AppResult<i64>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    if !page.count_total {
+        return Ok(0);
+    }
+    Ok(i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX))
 }

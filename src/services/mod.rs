@@ -3,6 +3,7 @@
 
 pub mod api_clients;
 pub mod audit;
+pub mod audit_bulk;
 pub mod consultations;
 pub mod devices;
 pub mod follow_ups;

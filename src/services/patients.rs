@@ -8,8 +8,8 @@ use rand::Rng;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect,
     prelude::Uuid,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
@@ -28,6 +28,7 @@ use crate::{
     entities::{contact_consents, medical_histories, patients},
     error::{AppError, AppResult},
     graphql::pagination::{KeysetCursor, Page, PageDirection, PageRequest},
+    services::listing::total_count,
     services::{
         audit::{AuditEvent, AuditedWrite},
         policy::current_policy,
@@ -262,14 +263,16 @@ fn cut(text: String, max_chars: usize) -> String {
     }
 }
 
-fn sort_name(first: &str, last: &str) -> String {
+/// The folded "last first" ordering key of the patient list.
+pub(crate) fn sort_name(first: &str, last: &str) -> String {
     cut(
         format!("{} {}", fold_for_search(last), fold_for_search(first)),
         210,
     )
 }
 
-fn search_text(patient: &patients::Model) -> String {
+/// The folded names, email and phone that `search` matches.
+pub(crate) fn search_text(patient: &patients::Model) -> String {
     let digits: String = patient
         .phone
         .as_deref()
@@ -888,7 +891,7 @@ pub async fn list_patients(
         let exists = Expr::exists(upcoming);
         query = query.filter(if wanted { exists } else { exists.not() });
     }
-    let total = i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX);
+    let total = total_count(db, &query, page).await?;
     let forward = page.direction == PageDirection::Forward;
     let name = ordering.cursor_name();
     let mut next_now_s = 0;

@@ -4,8 +4,8 @@ use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     prelude::Uuid,
     sea_query::{Expr, ExprTrait},
 };
@@ -20,6 +20,7 @@ use crate::{
     error::{AppError, AppResult},
     graphql::pagination::{Page, PageDirection, PageRequest},
     services::audit::{AuditEvent, AuditedWrite},
+    services::listing::total_count,
 };
 
 /// Longest display name accepted.
@@ -340,7 +341,7 @@ pub async fn list_users(
     if let Some(active) = filter.active {
         query = query.filter(users::Column::Active.eq(active));
     }
-    let total = i64::try_from(query.clone().count(db).await?).unwrap_or(i64::MAX);
+    let total = total_count(db, &query, page).await?;
     if let Some((email, id)) = page.cursor_key::<(String, Uuid)>(USERS_BY_EMAIL)? {
         let after = page.direction == PageDirection::Forward;
         let key = Expr::tuple([

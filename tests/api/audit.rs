@@ -221,3 +221,39 @@ async fn r_audit_queued_read_audits_are_written_on_shutdown() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_audit_batch_stored_twice_is_kept_once() {
+    use dermagraph::{
+        domain::audit::{ActorKind, AuditAction, AuditOutcome},
+        entities::audit_events,
+        services::audit_bulk::insert_rows,
+    };
+    use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
+
+    for_each_backend(|app| async move {
+        let row = |id| audit_events::ActiveModel {
+            id: Set(id),
+            occurred_at: Set(chrono::Utc::now()),
+            actor_kind: Set(ActorKind::System),
+            actor_id: Set(None),
+            actor_role: Set(None),
+            action: Set(AuditAction::Read),
+            entity_type: Set(Some("Patient".to_owned())),
+            entity_id: Set(Some(uuid::Uuid::now_v7())),
+            patient_id: Set(None),
+            operation: Set(Some("retry".to_owned())),
+            request_id: Set(None),
+            client_ip: Set(None),
+            outcome: Set(AuditOutcome::Success),
+        };
+        let before = audit_events::Entity::find().count(&app.db).await.unwrap();
+        let batch = vec![row(uuid::Uuid::now_v7()), row(uuid::Uuid::now_v7())];
+        insert_rows(&app.db, batch.clone()).await.unwrap();
+        // A retry after a commit whose answer was lost must not fail forever.
+        insert_rows(&app.db, batch).await.unwrap();
+        let after = audit_events::Entity::find().count(&app.db).await.unwrap();
+        assert_eq!(after - before, 2);
+    })
+    .await;
+}

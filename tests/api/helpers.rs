@@ -136,6 +136,10 @@ pub async fn drop_test_database(admin_url: &str, name: &str) {
     }
 }
 
+/// The login operation the helpers send.
+pub const LOGIN_MUTATION: &str = "mutation($input: LoginInput!) { login(input: $input) {
+                accessToken refreshToken accessTokenExpiresAt user { id email role } } }";
+
 impl TestApp {
     /// Starts the app with development settings on a fresh database.
     pub async fn spawn(backend: Backend) -> (Self, Option<(String, String)>) {
@@ -159,10 +163,21 @@ impl TestApp {
         Self::start_on(&self.database_url, |_| {}).await
     }
 
+    /// Another instance on this app's database with settings adjusted by
+    /// `configure` (tokens of one instance are valid on the other).
+    pub async fn instance_with(&self, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on(&self.database_url, configure).await
+    }
+
     async fn start_on(database_url: &str, configure: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::development(database_url.to_owned());
         config.database.db_max_connections = 5;
         config.jwt_secret = Some(TEST_JWT_SECRET.to_owned());
+        // Tests sign in many users from one IP; budgets are tested on their own.
+        let generous = std::num::NonZeroU32::new(100_000).expect("non-zero");
+        config.rate_limits.staff_per_minute = generous;
+        config.rate_limits.partner_per_minute = generous;
+        config.rate_limits.anonymous_per_minute = generous;
         configure(&mut config);
         let app: App = build_app(config).await.expect("app starts");
         let db = app.state.db.clone();
@@ -255,8 +270,7 @@ impl TestApp {
     /// Logs in and returns the `login` payload (or the errors).
     pub async fn login(&self, email: &str, password: &str) -> Value {
         self.gql(
-            "mutation($input: LoginInput!) { login(input: $input) {
-                accessToken refreshToken accessTokenExpiresAt user { id email role } } }",
+            LOGIN_MUTATION,
             json!({ "input": { "email": email, "password": password } }),
             None,
         )

@@ -348,3 +348,28 @@ async fn statement_count_does_not_grow_with_the_page_size() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_total_is_counted_only_when_the_client_asks_for_it() {
+    for_each_backend(|app| async move {
+        let (_, token) = app.sign_in(Role::Provider).await;
+        for last in ["Ames", "Baker", "Cole"] {
+            seed_patient(&app, "Ana", last).await;
+        }
+        let mut statements = Vec::new();
+        let mut bodies = Vec::new();
+        for query in [
+            "{ patients(first: 2) { edges { node { id } } } }",
+            "{ patients(first: 2) { ...Counted edges { node { id } } } }
+             fragment Counted on PatientConnection { totalCount }",
+        ] {
+            let before = app.statements_executed();
+            bodies.push(app.gql(query, json!({}), Some(&token)).await);
+            statements.push(app.statements_executed() - before);
+        }
+        assert_eq!(statements[1], statements[0] + 1, "{statements:?}");
+        assert!(bodies[0]["errors"].is_null(), "{}", bodies[0]);
+        assert_eq!(bodies[1]["data"]["patients"]["totalCount"], 3);
+    })
+    .await;
+}

@@ -1170,3 +1170,61 @@ async fn r_cartridge_registered_ahead_is_charted_by_its_serial_alone() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_headline_query_costs_one_statement_per_relation_under_concurrent_load() {
+    for_each_backend(|app| async move {
+        let staff = staff(&app).await;
+        let pen = new_device(&app, &staff, "PEN-H", 2.5).await;
+        for n in 0..6 {
+            let last = format!("Headline{n:02}");
+            if n < 3 {
+                let team = with_new_provider(&app, &staff).await;
+                let (_, id, _) = in_progress(&app, &team, &last, n + 1).await;
+                let added = add_session(
+                    &app,
+                    &team.provider,
+                    session(&id, &pen, &format!("H-{n}"), "LOT-H", "CHEEKS", 1.0, n),
+                )
+                .await;
+                assert!(added["errors"].is_null(), "{added}");
+            } else {
+                booked(&app, &staff, &last, n + 1).await;
+            }
+        }
+        let query = "{ patients(first: 50) { edges { node { id firstName
+                consultations { id status startsAt }
+                procedures { id status provider { id displayName }
+                  deviceSessions { id depthMm device { id serial } cartridge { id lotNumber } } }
+                followUps { id kind } } } } }";
+        // A batching window far longer than the request needs: fields
+        // whose rows were fetched ahead never wait for it.
+        let app = app
+            .instance_with(|config| config.batch_window_ms = 3_000)
+            .await;
+        let before = app.statements_executed();
+        let started = std::time::Instant::now();
+        let requests = (0..8).map(|_| app.gql(query, json!({}), Some(&staff.provider)));
+        let responses = futures_util::future::join_all(requests).await;
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < std::time::Duration::from_secs(3),
+            "a field waited for the window: {elapsed:?}"
+        );
+        for response in responses {
+            assert!(response["errors"].is_null(), "{response}");
+            assert_eq!(
+                response["data"]["patients"]["edges"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                6
+            );
+        }
+        // Per request: the token's account, the page, then consultations,
+        // procedures, providers, device sessions, devices, cartridges and
+        // follow-ups: one statement each.
+        assert_eq!(app.statements_executed() - before, 8 * 9);
+    })
+    .await;
+}

@@ -226,3 +226,62 @@ async fn a_connection_closes_when_its_access_token_expires() {
     })
     .await;
 }
+
+/// Runs `query` as operation `id` over an open connection and returns its
+/// single result.
+async fn run_over(socket: &mut Socket, id: &str, query: &str, variables: Value) -> Value {
+    let subscribe = json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } });
+    socket
+        .send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    loop {
+        let message = next(socket).await.expect("an answer");
+        if message["id"] == id && message["type"] != "complete" {
+            return message;
+        }
+    }
+}
+
+#[tokio::test]
+async fn queries_over_a_connection_see_fresh_data_and_refuse_nul() {
+    for_each_backend(|app| async move {
+        let (_, token) = app.sign_in(Role::Provider).await;
+        let created = app
+            .gql(
+                "mutation($input: CreatePatientInput!) { createPatient(input: $input) { patient { id version } } }",
+                json!({ "input": { "firstName": "Ana", "lastName": "Socket", "medicalHistory": { "allergies": "latex" } } }),
+                Some(&token),
+            )
+            .await;
+        let patient = &created["data"]["createPatient"]["patient"];
+        let mut socket = connect(&app, &token).await;
+        assert_eq!(next(&mut socket).await.unwrap()["type"], "connection_ack");
+        let page = "{ patients(first: 5) { edges { node { medicalHistory { allergies } } } } }";
+        let allergies = |answer: &Value| answer["payload"]["data"]["patients"]["edges"][0]["node"]["medicalHistory"]["allergies"].clone();
+        let first = run_over(&mut socket, "1", page, json!({})).await;
+        assert_eq!(allergies(&first), "latex", "{first}");
+        let updated = app
+            .gql(
+                "mutation($input: UpdatePatientInput!) { updatePatient(input: $input) { patient { version } } }",
+                json!({ "input": { "id": patient["id"], "expectedVersion": patient["version"], "medicalHistory": { "allergies": "none" } } }),
+                Some(&token),
+            )
+            .await;
+        assert!(updated["errors"].is_null(), "{updated}");
+        // Operations of one connection share its loaders: nothing fetched
+        // for the first may be served to the second.
+        let second = run_over(&mut socket, "2", page, json!({})).await;
+        assert_eq!(allergies(&second), "none", "{second}");
+        let nul = run_over(
+            &mut socket,
+            "3",
+            "query($s: String) { patients(filter: { search: $s }) { totalCount } }",
+            json!({ "s": "a\u{0}b" }),
+        )
+        .await;
+        let errors = nul["payload"].as_array().cloned().or_else(|| nul["payload"]["errors"].as_array().cloned()).unwrap_or_default();
+        assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{nul}");
+    })
+    .await;
+}

@@ -356,18 +356,15 @@ impl Patient {
             .await?
             .unwrap_or_default();
         let (state, request) = (app_state(ctx)?, request_context(ctx)?);
-        for row in &rows {
-            state
-                .audit
-                .record(
-                    request,
-                    "Patient.procedures",
-                    AuditEvent::new(AuditAction::Read)
-                        .entity(EntityType::Procedure, Some(row.id))
-                        .patient(self.0.id),
-                )
-                .await;
-        }
+        let events = rows.iter().map(|row| {
+            AuditEvent::new(AuditAction::Read)
+                .entity(EntityType::Procedure, Some(row.id))
+                .patient(self.0.id)
+        });
+        state
+            .audit
+            .record_all(request, "Patient.procedures", events)
+            .await;
         Ok(rows.into_iter().map(Procedure).collect())
     }
     /// The patient's follow-ups by due time (staff, or partners with

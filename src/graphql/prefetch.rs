@@ -1,0 +1,206 @@
+//! Fetching a page's relations ahead, level by level, from what the query
+//! selects: a list resolver that has its rows calls one of these, and the
+//! nested fields then read their rows from the request's [`Loaders`]
+//! without a statement or a batching window of their own.
+//!
+//! This is what keeps the headline query (`patients(first: 50)` with
+//! consultations, procedures, device sessions, devices, cartridges and
+//! follow-ups) at one statement per relation under any load; DataLoader
+//! batching alone split it into dozens when the server was busy. Fields the
+//! caller may not see are still guarded by their resolvers: fetching ahead
+//! only decides when rows are read, never who sees them.
+
+use async_graphql::{Context, Lookahead};
+use sea_orm::prelude::Uuid;
+
+use crate::{
+    entities::{consultations, device_sessions, follow_ups, procedures},
+    graphql::loaders::Loaders,
+};
+
+/// Fetches ahead what `node` (a selection on `Patient`) asks for, for the
+/// patients `ids`.
+///
+/// # Errors
+/// Database failures.
+pub async fn patients(
+    loaders: &Loaders,
+    node: &Lookahead<'_>,
+    ids: &[Uuid],
+) -> async_graphql::Result<()> {
+    if !loaders.fetches_ahead() {
+        return Ok(());
+    }
+    let ids = || ids.iter().copied();
+    if node.field("consultations").exists() {
+        let rows = loaders.consultations_by_patient.fetch_ahead(ids()).await?;
+        Box::pin(consultations(loaders, &node.field("consultations"), &rows)).await?;
+    }
+    if node.field("procedures").exists() {
+        let rows = loaders.procedures_by_patient.fetch_ahead(ids()).await?;
+        Box::pin(procedures(loaders, &node.field("procedures"), &rows)).await?;
+    }
+    if node.field("followUps").exists() {
+        let rows = loaders.follow_ups_by_patient.fetch_ahead(ids()).await?;
+        Box::pin(follow_ups(loaders, &node.field("followUps"), &rows)).await?;
+    }
+    if node.field("medicalHistory").exists() {
+        loaders.medical_histories.fetch_ahead(ids()).await?;
+    }
+    if [
+        "contactConsent",
+        "contactableChannels",
+        "contactConsentHistory",
+    ]
+    .into_iter()
+    .any(|field| node.field(field).exists())
+    {
+        loaders.contact_consents.fetch_ahead(ids()).await?;
+    }
+    if node.field("treatmentPlan").exists() {
+        loaders.plans_by_patient.fetch_ahead(ids()).await?;
+    }
+    if node.field("latestScreening").exists() {
+        loaders.screenings_by_patient.fetch_ahead(ids()).await?;
+    }
+    if node.field("informedConsents").exists() {
+        loaders.informed_consents.fetch_ahead(ids()).await?;
+    }
+    Ok(())
+}
+
+/// Fetches ahead what `node` (a selection on `Consultation`) asks for.
+///
+/// # Errors
+/// Database failures.
+pub async fn consultations(
+    loaders: &Loaders,
+    node: &Lookahead<'_>,
+    rows: &[consultations::Model],
+) -> async_graphql::Result<()> {
+    if !loaders.fetches_ahead() {
+        return Ok(());
+    }
+    if node.field("provider").exists() {
+        loaders
+            .users
+            .fetch_ahead(rows.iter().map(|row| row.provider_id))
+            .await?;
+    }
+    if node.field("screening").exists() {
+        loaders
+            .screenings_by_consultation
+            .fetch_ahead(rows.iter().map(|row| row.id))
+            .await?;
+    }
+    if node.field("patient").exists() {
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.patient_id).collect();
+        loaders.patients.fetch_ahead(ids.iter().copied()).await?;
+        Box::pin(patients(loaders, &node.field("patient"), &ids)).await?;
+    }
+    Ok(())
+}
+
+/// Fetches ahead what `node` (a selection on `Procedure`) asks for.
+///
+/// # Errors
+/// Database failures.
+pub async fn procedures(
+    loaders: &Loaders,
+    node: &Lookahead<'_>,
+    rows: &[procedures::Model],
+) -> async_graphql::Result<()> {
+    if !loaders.fetches_ahead() {
+        return Ok(());
+    }
+    if node.field("provider").exists() {
+        loaders
+            .users
+            .fetch_ahead(rows.iter().map(|row| row.provider_id))
+            .await?;
+    }
+    if node.field("deviceSessions").exists() {
+        let sessions = loaders
+            .sessions_by_procedure
+            .fetch_ahead(rows.iter().map(|row| row.id))
+            .await?;
+        device_sessions(loaders, &node.field("deviceSessions"), &sessions).await?;
+    }
+    if node.field("followUps").exists() {
+        loaders
+            .follow_ups_by_procedure
+            .fetch_ahead(rows.iter().map(|row| row.id))
+            .await?;
+    }
+    if node.field("patient").exists() {
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.patient_id).collect();
+        loaders.patients.fetch_ahead(ids.iter().copied()).await?;
+        Box::pin(patients(loaders, &node.field("patient"), &ids)).await?;
+    }
+    Ok(())
+}
+
+/// Fetches ahead what `node` (a selection on `DeviceSession`) asks for.
+///
+/// # Errors
+/// Database failures.
+pub async fn device_sessions(
+    loaders: &Loaders,
+    node: &Lookahead<'_>,
+    rows: &[device_sessions::Model],
+) -> async_graphql::Result<()> {
+    if !loaders.fetches_ahead() {
+        return Ok(());
+    }
+    if node.field("device").exists() {
+        loaders
+            .devices
+            .fetch_ahead(rows.iter().map(|row| row.device_id))
+            .await?;
+    }
+    if node.field("cartridge").exists() {
+        loaders
+            .cartridges
+            .fetch_ahead(rows.iter().map(|row| row.cartridge_id))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Fetches ahead what `node` (a selection on `FollowUp`) asks for.
+///
+/// # Errors
+/// Database failures.
+pub async fn follow_ups(
+    loaders: &Loaders,
+    node: &Lookahead<'_>,
+    rows: &[follow_ups::Model],
+) -> async_graphql::Result<()> {
+    if !loaders.fetches_ahead() {
+        return Ok(());
+    }
+    if node.field("patient").exists() {
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.patient_id).collect();
+        loaders.patients.fetch_ahead(ids.iter().copied()).await?;
+        Box::pin(patients(loaders, &node.field("patient"), &ids)).await?;
+    }
+    if node.field("procedure").exists() {
+        let procedure_rows = loaders
+            .procedures
+            .fetch_ahead(rows.iter().map(|row| row.procedure_id))
+            .await?;
+        Box::pin(procedures(
+            loaders,
+            &node.field("procedure"),
+            &procedure_rows,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The selection on the nodes of the connection being resolved
+/// (`edges { node { … } }`).
+pub fn connection_nodes<'a>(ctx: &'a Context<'_>) -> Lookahead<'a> {
+    ctx.look_ahead().field("edges").field("node")
+}
