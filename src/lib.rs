@@ -19,7 +19,7 @@ pub mod services;
 pub mod state;
 pub mod telemetry;
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -92,6 +92,11 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     })
 }
 
+/// How long shutdown keeps retrying the queued audit rows while the
+/// database refuses them (a restart usually takes a few seconds); well
+/// inside the 30 s a container orchestrator grants by default.
+const AUDIT_SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
+
 /// Serves the app on `listener` until `shutdown` completes, then lets
 /// in-flight requests finish, writes the queued audit rows, and closes the
 /// database pool.
@@ -116,7 +121,13 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
-    state.audit.flush().await;
+    let unwritten = state.audit.flush_within(AUDIT_SHUTDOWN_PATIENCE).await;
+    if unwritten > 0 {
+        tracing::error!(
+            unwritten,
+            "the database refused the last read and refusal audit rows until shutdown; they are lost"
+        );
+    }
     state.db.close_by_ref().await?;
     tracing::info!("stopped");
     Ok(())

@@ -39,6 +39,8 @@ const CHANNEL_CAPACITY: usize = 10_000;
 const ROWS_PER_INSERT: usize = 500;
 /// Queued messages the writer takes at once.
 const COMMANDS_PER_WAKE_UP: usize = 256;
+/// How long [`AuditSink::flush_within`] waits between attempts.
+const FLUSH_RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 /// What happened, to which record; the actor and request come from the
 /// [`RequestContext`].
@@ -208,7 +210,8 @@ impl Deref for AuditedWrite<'_> {
 
 enum Command {
     Record(Vec<audit_events::ActiveModel>),
-    Flush(oneshot::Sender<()>),
+    /// Answers with the number of rows still unwritten.
+    Flush(oneshot::Sender<usize>),
 }
 
 /// The batched audit writer for reads and refusals.
@@ -254,11 +257,31 @@ impl AuditSink {
         }
     }
 
-    /// Writes everything queued so far and waits until it is stored.
-    pub async fn flush(&self) {
-        let (done, written) = oneshot::channel();
-        if self.sender.send(Command::Flush(done)).await.is_ok() {
-            written.await.ok();
+    /// Writes everything queued so far and waits for the attempt; answers
+    /// how many rows are still unwritten because the database refused them
+    /// (they stay queued for the next attempt).
+    pub async fn flush(&self) -> usize {
+        let (done, unwritten) = oneshot::channel();
+        if self.sender.send(Command::Flush(done)).await.is_err() {
+            tracing::error!("audit writer stopped; queued audit rows could not be flushed");
+            return 0;
+        }
+        unwritten.await.unwrap_or(0)
+    }
+
+    /// Flushes again and again while the database refuses the rows (as
+    /// during a restart) until all are stored or `patience` has passed;
+    /// answers how many rows are still unwritten. For shutdown, when rows
+    /// left in memory are lost with the process.
+    pub async fn flush_within(&self, patience: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let unwritten = self.flush().await;
+            let now = tokio::time::Instant::now();
+            if unwritten == 0 || now >= deadline {
+                return unwritten;
+            }
+            tokio::time::sleep(FLUSH_RETRY_PAUSE.min(deadline - now)).await;
         }
     }
 }
@@ -284,7 +307,7 @@ async fn run_writer(
                         Command::Record(rows) => pending.extend(rows),
                         Command::Flush(done) => {
                             write(&db, &mut pending).await;
-                            done.send(()).ok();
+                            done.send(pending.len()).ok();
                         }
                     }
                 }

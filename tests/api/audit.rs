@@ -223,6 +223,57 @@ async fn r_audit_queued_read_audits_are_written_on_shutdown() {
 }
 
 #[tokio::test]
+async fn r_audit_shutdown_waits_out_a_database_that_refuses_the_last_rows() {
+    for_each_backend_with(
+        |config| config.audit_flush_ms = 600_000,
+        |mut app| async move {
+            let (_, admin) = app.sign_in(Role::Admin).await;
+            app.gql(
+                "{ users(first: 10) { totalCount } }",
+                json!({}),
+                Some(&admin),
+            )
+            .await;
+            // The table is away, so every insert fails, as while the
+            // database restarts; it comes back after shutdown has begun.
+            app.db
+                .execute_unprepared("ALTER TABLE audit_events RENAME TO audit_events_away")
+                .await
+                .unwrap();
+            let database_url = app.database_url.clone();
+            let restore = tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+                let db = Database::connect(database_url.as_str()).await.unwrap();
+                db.execute_unprepared("ALTER TABLE audit_events_away RENAME TO audit_events")
+                    .await
+                    .unwrap();
+                db.close().await.unwrap();
+            });
+            app.stop().await;
+            restore.await.unwrap();
+            let db = Database::connect(app.database_url.as_str()).await.unwrap();
+            let backend = db.get_database_backend();
+            let reads = db
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'READ'",
+                ))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get::<i64>("", "n")
+                .unwrap();
+            assert_eq!(
+                reads, 1,
+                "the queued read audit is stored once the database takes it"
+            );
+            db.close().await.unwrap();
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn an_audit_batch_stored_twice_is_kept_once() {
     use dermagraph::{
         domain::audit::{ActorKind, AuditAction, AuditOutcome},
