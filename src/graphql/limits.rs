@@ -9,7 +9,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation},
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
@@ -74,27 +74,31 @@ pub fn carries_nul(query: &str, variables: &Variables) -> bool {
             .any(|(name, value)| name.contains('\0') || value_carries_nul(value))
 }
 
-#[async_trait::async_trait]
-impl Extension for QueryLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        // Checked here too for operations over WebSocket, which do not go
-        // through the HTTP handler's early checks.
+impl QueryLimits {
+    /// The depth and complexity limits, for the schema's own validation
+    /// (see [`crate::graphql::Schemas`]).
+    pub fn depth_and_complexity(&self) -> (usize, usize) {
+        (self.max_depth, self.max_complexity)
+    }
+
+    /// Refuses text holding NUL, which no record may hold.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT`.
+    pub fn check_text(&self, query: &str, variables: &Variables) -> ServerResult<()> {
         if carries_nul(query, variables) {
-            let mut error = ServerError::new("text must not contain NUL (U+0000) characters", None);
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", ErrorCode::BadUserInput.as_str());
-            return Err(error);
+            return Err(nul_refused());
         }
-        let document = next.run(ctx, query, variables).await?;
-        let shape = DocumentShape::of(&document);
+        Ok(())
+    }
+
+    /// Refuses a parsed document with too many aliases, or a field with
+    /// too many directives.
+    ///
+    /// # Errors
+    /// `QUERY_TOO_COMPLEX` naming the limit and the count.
+    pub fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        let shape = DocumentShape::of(document);
         if shape.aliases > self.max_aliases {
             return Err(too_complex(format!(
                 "query uses {} aliases; the limit is {}",
@@ -107,27 +111,55 @@ impl Extension for QueryLimits {
                 shape.most_directives_on_a_field, self.max_directives
             )));
         }
-        Ok(document)
+        Ok(())
     }
 
+    /// Refuses a validated document that is too deep or too complex.
+    ///
+    /// # Errors
+    /// `QUERY_TOO_COMPLEX` naming the limit and the measured value.
+    pub fn check_validated(&self, result: &ValidationResult) -> ServerResult<()> {
+        if result.depth > self.max_depth {
+            return Err(too_complex(format!(
+                "query depth {} exceeds the limit of {}",
+                result.depth, self.max_depth
+            )));
+        }
+        if result.complexity > self.max_complexity {
+            return Err(too_complex(format!(
+                "query complexity {} exceeds the limit of {}",
+                result.complexity, self.max_complexity
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Why text holding NUL is refused.
+pub const NUL_REFUSAL: &str = "text must not contain NUL (U+0000) characters";
+
+/// The `BAD_USER_INPUT` error for text holding NUL.
+fn nul_refused() -> ServerError {
+    let mut error = ServerError::new(NUL_REFUSAL, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", ErrorCode::BadUserInput.as_str());
+    error
+}
+
+/// The depth and complexity limits as a schema hook: async-graphql measures
+/// both during validation and hands the figures only to extensions. Used by
+/// [`crate::graphql::Schemas`] to explain a refusal.
+#[async_trait::async_trait]
+impl Extension for QueryLimits {
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
-        if result.depth > self.max_depth {
-            return Err(vec![too_complex(format!(
-                "query depth {} exceeds the limit of {}",
-                result.depth, self.max_depth
-            ))]);
-        }
-        if result.complexity > self.max_complexity {
-            return Err(vec![too_complex(format!(
-                "query complexity {} exceeds the limit of {}",
-                result.complexity, self.max_complexity
-            ))]);
-        }
+        self.check_validated(&result).map_err(|error| vec![error])?;
         Ok(result)
     }
 }

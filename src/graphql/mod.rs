@@ -15,20 +15,18 @@ pub mod policy;
 pub mod prefetch;
 pub mod procedures;
 pub mod scalars;
+pub mod schemas;
 pub mod subscriptions;
 pub mod tokens;
 pub mod types;
 pub mod webhooks;
 
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, MergedObject, Schema, SchemaBuilder, registry::SDLExportOptions};
 use uuid::Uuid;
 
-use self::limits::QueryLimits;
+pub use self::schemas::Schemas;
 use crate::{
     auth::actor::RequestContext,
-    config::Config,
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -67,26 +65,13 @@ pub struct MutationRoot(
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
 
-fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot> {
+pub(crate) fn schema_builder()
+-> SchemaBuilder<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         subscriptions::SubscriptionRoot,
     )
-}
-
-/// Builds the schema that serves requests, with the configured limits.
-pub fn build_schema(state: AppState) -> AppSchema {
-    let config: &Config = &state.config;
-    let limits = &config.limits;
-    let mut builder = schema_builder().extension(QueryLimits::new(limits));
-    if !config.introspection_enabled() {
-        builder = builder.disable_introspection().disable_suggestions();
-    }
-    if let Some(operations) = &state.persisted_operations {
-        builder = builder.extension(persisted::AllowList(Arc::clone(operations)));
-    }
-    builder.data(state).finish()
 }
 
 /// The schema without state or limits: for exporting and inspecting the

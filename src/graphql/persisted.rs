@@ -7,13 +7,10 @@
 //! just the hash, as `extensions.persistedQuery.sha256Hash` (Apollo's
 //! convention), and the server fills in the text.
 
-use std::{collections::HashMap, path::Path, sync::Arc};
+use std::{collections::HashMap, path::Path};
 
 use anyhow::Context as _;
-use async_graphql::{
-    Request, ServerError, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
-};
+use async_graphql::{Request, ServerError, ServerResult};
 use sha2::{Digest, Sha256};
 
 use crate::error::ErrorCode;
@@ -66,7 +63,10 @@ impl PersistedOperations {
     }
 
     /// The request with its operation text, if the operation is allowed.
-    fn admit(&self, mut request: Request) -> ServerResult<Request> {
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` when the operation is not on the list.
+    pub fn admit(&self, mut request: Request) -> ServerResult<Request> {
         if request.query.trim().is_empty() {
             let hash = requested_hash(&request).ok_or_else(|| {
                 refusal(
@@ -117,29 +117,6 @@ fn refusal(message: &str) -> ServerError {
         .get_or_insert_with(Default::default)
         .set("code", ErrorCode::BadUserInput.as_str());
     error
-}
-
-/// The schema extension that enforces the list before parsing.
-#[derive(Clone, Debug)]
-pub struct AllowList(pub Arc<PersistedOperations>);
-
-impl ExtensionFactory for AllowList {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for AllowList {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let request = self.0.admit(request)?;
-        next.run(ctx, request).await
-    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,10 @@ use crate::{
         UNAVAILABLE_RETRY_AFTER_SECONDS,
     },
     graphql::{
-        limits::carries_nul, loaders::Loaders, persisted::has_persisted_hash, tokens::scan_query,
+        limits::{NUL_REFUSAL, carries_nul},
+        loaders::Loaders,
+        persisted::has_persisted_hash,
+        tokens::scan_query,
     },
     services::audit::AuditEvent,
 };
@@ -209,7 +212,7 @@ pub(super) async fn execute(
         return reject(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
-            "text must not contain NUL (U+0000) characters",
+            NUL_REFUSAL,
         );
     }
 
@@ -265,7 +268,7 @@ async fn run_operations(
                 &state.app.db,
                 std::time::Duration::from_millis(state.app.config.batch_window_ms),
             ));
-        let mut response = state.schema.execute(request).await;
+        let mut response = state.schemas.execute(request).await;
         response.errors.iter_mut().for_each(classify_error);
         audit_refusals(state, &context, &response.errors).await;
         state.app.metrics.record_operation(

@@ -19,16 +19,13 @@ use tracing::Level;
 
 pub use middleware::{REQUEST_ID_HEADER, RequestId};
 
-use crate::{
-    graphql::{AppSchema, build_schema},
-    state::AppState,
-};
+use crate::{graphql::Schemas, state::AppState};
 
-/// What the handlers need: the shared state and the executable schema.
+/// What the handlers need: the shared state and the executable schemas.
 #[derive(Clone)]
 struct HttpState {
     app: AppState,
-    schema: AppSchema,
+    schemas: Schemas,
     rate_limits: std::sync::Arc<rate_limit::ActorRateLimits>,
 }
 
@@ -36,7 +33,7 @@ struct HttpState {
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let http_state = HttpState {
-        schema: build_schema(state.clone()),
+        schemas: Schemas::new(state.clone()),
         rate_limits: std::sync::Arc::new(rate_limit::ActorRateLimits::new(&config.rate_limits)),
         app: state.clone(),
     };

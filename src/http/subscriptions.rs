@@ -34,7 +34,7 @@ pub async fn subscriptions(
             let mut closing = state.app.events.closing();
             let (deadline_tx, mut deadline) = watch::channel(None::<Duration>);
             let app = state.app.clone();
-            let connection = GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+            let connection = GraphQLWebSocket::new(socket, state.schemas.clone(), protocol)
                 .on_connection_init(move |payload| connection_data(app, payload, deadline_tx))
                 .serve();
             let expiry = async move {

@@ -44,7 +44,12 @@ async fn complexity_limit_names_itself() {
                 )
                 .await;
             assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
-            assert!(body["errors"][0]["message"].as_str().unwrap().contains("complexity"));
+            let message = body["errors"][0]["message"].as_str().unwrap();
+            assert!(
+                message.contains("query complexity") && message.contains("exceeds the limit of 3"),
+                "{message}"
+            );
+            assert!(body["data"].is_null());
         },
     )
     .await;

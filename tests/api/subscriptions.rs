@@ -282,6 +282,16 @@ async fn queries_over_a_connection_see_fresh_data_and_refuse_nul() {
         .await;
         let errors = nul["payload"].as_array().cloned().or_else(|| nul["payload"]["errors"].as_array().cloned()).unwrap_or_default();
         assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{nul}");
+        // The limits hold over a connection too, where no HTTP handler
+        // checks first: depth after validation, aliases after parsing.
+        let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }";
+        let aliases: String = (0..16).map(|i| format!("a{i}: __typename ")).collect();
+        for (id, query, limit) in [("4", deep.to_owned(), "depth"), ("5", format!("{{ {aliases} }}"), "aliases")] {
+            let refused = run_over(&mut socket, id, &query, json!({})).await;
+            let errors = refused["payload"].as_array().cloned().or_else(|| refused["payload"]["errors"].as_array().cloned()).unwrap_or_default();
+            assert_eq!(errors[0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{refused}");
+            assert!(errors[0]["message"].as_str().unwrap_or_default().contains(limit), "{refused}");
+        }
     })
     .await;
 }

@@ -1,0 +1,162 @@
+//! The schema that serves operations, and the checks every operation passes
+//! before it runs, over HTTP and over WebSocket alike.
+//!
+//! When a schema has any extension, async-graphql resolves every field of
+//! every operation on a slower path: it looks the field up in the registry
+//! to build a `ResolveInfo` and chains a boxed future through each
+//! extension. The headline page resolves thousands of fields, so the
+//! serving schema has no extensions; [`Schemas`] applies the limits around
+//! it instead and is the [`Executor`] the WebSocket protocol drives.
+//!
+//! async-graphql's own depth and complexity refusals name neither the limit
+//! nor the measured value. When one happens, the operation is validated
+//! again by a second schema that reports both; it is built on the first
+//! such refusal, so a server that never sees one never pays its memory
+//! (about 3 MB).
+
+use std::sync::{Arc, OnceLock};
+
+use async_graphql::{Data, Executor, Request, Response, ServerResult, Variables};
+use futures_util::{StreamExt as _, stream::BoxStream};
+
+use super::{AppSchema, limits::QueryLimits, persisted::PersistedOperations};
+use crate::state::AppState;
+
+/// async-graphql's refusals when a document is over the depth or complexity
+/// limit (`validation/mod.rs`); [`Schemas`] replaces them with its own.
+const STOCK_LIMIT_REFUSALS: [&str; 2] = ["Query is too complex.", "Query is nested too deep."];
+
+/// The serving schema with the limits and allow-list it is run under.
+#[derive(Clone)]
+pub struct Schemas {
+    serving: AppSchema,
+    /// Validates refused operations again to say which limit and by how
+    /// much; built on first use.
+    explaining: Arc<OnceLock<AppSchema>>,
+    limits: QueryLimits,
+    persisted: Option<Arc<PersistedOperations>>,
+}
+
+/// What an operation's refusal is explained from, kept while it runs.
+struct Retained {
+    query: String,
+    variables: Variables,
+    operation_name: Option<String>,
+}
+
+impl Retained {
+    fn of(request: &Request) -> Self {
+        Self {
+            query: request.query.clone(),
+            variables: request.variables.clone(),
+            operation_name: request.operation_name.clone(),
+        }
+    }
+
+    fn request(&self) -> Request {
+        let request = Request::new(self.query.clone()).variables(self.variables.clone());
+        match &self.operation_name {
+            Some(name) => request.operation_name(name.clone()),
+            None => request,
+        }
+    }
+}
+
+impl Schemas {
+    /// The serving schema for the configured limits and allow-list.
+    pub fn new(state: AppState) -> Self {
+        let limits = QueryLimits::new(&state.config.limits);
+        let (max_depth, max_complexity) = limits.depth_and_complexity();
+        let mut serving = super::schema_builder()
+            .limit_depth(max_depth)
+            .limit_complexity(max_complexity);
+        if !state.config.introspection_enabled() {
+            serving = serving.disable_introspection().disable_suggestions();
+        }
+        Self {
+            persisted: state.persisted_operations.clone(),
+            serving: serving.data(state).finish(),
+            explaining: Arc::default(),
+            limits,
+        }
+    }
+
+    /// Runs one operation if the allow-list and the limits let it. The
+    /// HTTP handler has already refused oversized text and too many tokens.
+    pub async fn execute(&self, request: Request) -> Response {
+        let request = match self.admit(request) {
+            Ok(request) => request,
+            Err(error) => return Response::from_errors(vec![error]),
+        };
+        let retained = Retained::of(&request);
+        let response = self.serving.execute(request).await;
+        self.explained(response, &retained).await
+    }
+
+    fn admit(&self, mut request: Request) -> ServerResult<Request> {
+        if let Some(list) = &self.persisted {
+            request = list.admit(request)?;
+        }
+        self.limits.check_text(&request.query, &request.variables)?;
+        let document = request.parsed_query()?;
+        self.limits.check_document(document)?;
+        Ok(request)
+    }
+
+    /// The response, or, when async-graphql refused the operation for depth
+    /// or complexity, the refusal that says which limit and by how much.
+    async fn explained(&self, response: Response, retained: &Retained) -> Response {
+        if !refused_by_stock_limits(&response) {
+            return response;
+        }
+        let explaining = self.explaining.get_or_init(|| {
+            super::schema_builder()
+                .extension(self.limits.clone())
+                .finish()
+        });
+        // It fails validation the same way, so no resolver runs.
+        explaining.execute(retained.request()).await
+    }
+}
+
+impl Executor for Schemas {
+    async fn execute(&self, request: Request) -> Response {
+        Schemas::execute(self, request).await
+    }
+
+    /// Every operation over a WebSocket connection (subscriptions, queries
+    /// and mutations) comes through here.
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let request = match self.admit(request) {
+            Ok(request) => request,
+            Err(error) => {
+                return futures_util::stream::once(
+                    async move { Response::from_errors(vec![error]) },
+                )
+                .boxed();
+            }
+        };
+        let retained = Arc::new(Retained::of(&request));
+        let schemas = self.clone();
+        self.serving
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .then(move |response| {
+                let schemas = schemas.clone();
+                let retained = Arc::clone(&retained);
+                async move { schemas.explained(response, &retained).await }
+            })
+            .boxed()
+    }
+}
+
+fn refused_by_stock_limits(response: &Response) -> bool {
+    matches!(response.data, async_graphql::Value::Null)
+        && response
+            .errors
+            .iter()
+            .any(|error| STOCK_LIMIT_REFUSALS.contains(&error.message.as_str()))
+}
