@@ -27,6 +27,11 @@
 #   KEEP_WORK=1         keep bench/.work/<stamp> (server logs, bodies, pool)
 #   --pg-url URL        PostgreSQL server (databases dermagraph_bench_* are
 #                       created and dropped there) [PG_URL=postgres://postgres@127.0.0.1:5432]
+#   --pg-params Q       connection parameters our server, PostGraphile and
+#                       pgbench all get [PG_PARAMS=sslmode=disable]. sqlx and
+#                       libpq default to TLS when the server offers it (Debian's
+#                       does) and node-postgres to none, so without one setting
+#                       for all three the peer would skip the encryption we pay.
 #
 # Results: a markdown table per engine in bench/results/<date>-<engine>.md
 # (and -smoke for smoke runs), raw numbers in bench/results/raw/.
@@ -48,6 +53,7 @@ WRITE_WARMUP="${WRITE_WARMUP:-50}"
 WRITE_CONCURRENCY="${WRITE_CONCURRENCY:-8}"
 PEER="${PEER:-1}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
+PG_PARAMS="${PG_PARAMS-sslmode=disable}"
 PORT="${PORT:-28471}"
 PEER_PORT="${PEER_PORT:-28472}"
 SMOKE=0
@@ -67,6 +73,7 @@ while [[ $# -gt 0 ]]; do
     --write-concurrency) WRITE_CONCURRENCY="$2"; shift 2 ;;
     --no-peer) PEER=0; shift ;;
     --pg-url) PG_URL="$2"; shift 2 ;;
+    --pg-params) PG_PARAMS="$2"; shift 2 ;;
     --smoke)
       SMOKE=1 PATIENTS=1000 DURATION=3 WARMUP=1 RUNS=1 WRITE_ITERATIONS=20 WRITE_WARMUP=5
       shift ;;
@@ -227,7 +234,7 @@ run_engine() {
     postgres)
       pg_db="dermagraph_bench_${stamp,,}"
       psql "$PG_URL/postgres" -qc "CREATE DATABASE \"$pg_db\"" >/dev/null
-      url="$PG_URL/$pg_db" ;;
+      url="$PG_URL/$pg_db${PG_PARAMS:+?$PG_PARAMS}" ;;
     *) echo "unknown engine $engine" >&2; exit 2 ;;
   esac
 
