@@ -1,9 +1,10 @@
 //! Query limits enforced before any resolver runs, each with an error that
-//! says which limit was hit: `QUERY_TOO_COMPLEX`.
+//! says which limit was hit and by how much: `QUERY_TOO_COMPLEX`.
 //!
-//! async-graphql computes depth and complexity during validation; checking
-//! them here (rather than with the schema's own limits) lets the error name
-//! the limit and the measured value instead of a generic sentence.
+//! [`crate::graphql::Schemas`] calls the checks around the serving schema.
+//! async-graphql measures depth and complexity only during validation and
+//! hands the figures only to extensions, so [`QueryLimits`] is also the
+//! extension of the schema that explains such a refusal.
 
 use std::{collections::HashMap, sync::Arc};
 
