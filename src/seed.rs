@@ -33,11 +33,15 @@ use crate::{
     },
 };
 
-const FIRST_NAMES: [&str; 20] = [
+/// First names the seeded patients draw from, in several scripts.
+pub(crate) const FIRST_NAMES: [&str; 40] = [
     "Maya", "Zoë", "Liam", "Aisha", "Mateo", "Chloé", "Noah", "Sofía", "Ethan", "Priya", "Lucas",
-    "Amara", "Jonas", "Mei", "Omar", "Isabela", "Felix", "Hana", "Diego", "Léa",
+    "Amara", "Jonas", "Mei", "Omar", "Isabela", "Felix", "Hana", "Diego", "Léa", "Grace", "Kofi",
+    "Elena", "Yusuf", "Ingrid", "Ravi", "Camille", "Tomás", "Nadia", "Hiroshi", "Olivia", "Emre",
+    "Freya", "Andrés", "Leila", "Marcus", "Anya", "Kwame", "Julia", "Santiago",
 ];
-const LAST_NAMES: [&str; 20] = [
+/// Last names the seeded patients draw from.
+pub(crate) const LAST_NAMES: [&str; 40] = [
     "Okafor",
     "Núñez",
     "Chen",
@@ -58,6 +62,26 @@ const LAST_NAMES: [&str; 20] = [
     "Sato",
     "Fernández",
     "Moreau",
+    "O'Brien",
+    "Novak",
+    "Andersson",
+    "Mensah",
+    "Cohen",
+    "Yilmaz",
+    "Petrov",
+    "Lindqvist",
+    "Herrera",
+    "Park",
+    "Schmidt",
+    "Ali",
+    "Murphy",
+    "Rahman",
+    "Bianchi",
+    "Walker",
+    "Santos",
+    "Horvat",
+    "Adeyemi",
+    "Larsen",
 ];
 const FITZPATRICK: [FitzpatrickType; 6] = [
     FitzpatrickType::I,
@@ -87,19 +111,8 @@ pub struct DemoSummary {
 
 fn answers(fitzpatrick_type: FitzpatrickType, keloid: bool) -> ScreeningAnswers {
     ScreeningAnswers {
-        active_skin_infection: false,
-        active_herpes_outbreak: false,
-        pregnant: false,
-        open_wounds: false,
-        isotretinoin_last_dose: None,
         keloid_history: keloid,
-        anticoagulants_or_bleeding_disorder: false,
-        uncontrolled_diabetes: false,
-        immunosuppression: false,
-        eczema_psoriasis_rosacea: false,
-        anaesthetic_or_metal_allergy: false,
-        herpes_history: false,
-        fitzpatrick_type,
+        ..ScreeningAnswers::nothing_to_report(fitzpatrick_type)
     }
 }
 

@@ -57,6 +57,7 @@ use crate::{
         informed_consents, medical_histories, patients, procedures, screenings, treatment_plans,
         users,
     },
+    seed::{FIRST_NAMES, LAST_NAMES},
     services::{
         patients::{search_text, sort_name},
         policy::current_policy,
@@ -81,54 +82,6 @@ const HISTORY_DAYS: i64 = 365;
 /// Devices kept for the write-mix scenario.
 const WRITE_POOL_DEVICES: usize = 16;
 
-const FIRST_NAMES: [&str; 40] = [
-    "Maya", "Zoë", "Liam", "Aisha", "Mateo", "Chloé", "Noah", "Sofía", "Ethan", "Priya", "Lucas",
-    "Amara", "Jonas", "Mei", "Omar", "Isabela", "Felix", "Hana", "Diego", "Léa", "Grace", "Kofi",
-    "Elena", "Yusuf", "Ingrid", "Ravi", "Camille", "Tomás", "Nadia", "Hiroshi", "Olivia", "Emre",
-    "Freya", "Andrés", "Leila", "Marcus", "Anya", "Kwame", "Julia", "Santiago",
-];
-const LAST_NAMES: [&str; 40] = [
-    "Okafor",
-    "Núñez",
-    "Chen",
-    "Haddad",
-    "Rossi",
-    "Dubois",
-    "Kim",
-    "García",
-    "Patel",
-    "Müller",
-    "Silva",
-    "Nguyen",
-    "Kowalski",
-    "Tanaka",
-    "Ibrahim",
-    "Costa",
-    "Jensen",
-    "Sato",
-    "Fernández",
-    "Moreau",
-    "O'Brien",
-    "Novak",
-    "Andersson",
-    "Mensah",
-    "Cohen",
-    "Yilmaz",
-    "Petrov",
-    "Lindqvist",
-    "Herrera",
-    "Park",
-    "Schmidt",
-    "Ali",
-    "Murphy",
-    "Rahman",
-    "Bianchi",
-    "Walker",
-    "Santos",
-    "Horvat",
-    "Adeyemi",
-    "Larsen",
-];
 const CITIES: [(&str, &str, &str); 6] = [
     ("New York", "NY", "100"),
     ("Brooklyn", "NY", "112"),
@@ -660,24 +613,6 @@ fn device_rows(providers: usize, now: DateTime<Utc>) -> Vec<devices::Model> {
     rows
 }
 
-fn answers(fitzpatrick_type: FitzpatrickType) -> ScreeningAnswers {
-    ScreeningAnswers {
-        active_skin_infection: false,
-        active_herpes_outbreak: false,
-        pregnant: false,
-        open_wounds: false,
-        isotretinoin_last_dose: None,
-        keloid_history: false,
-        anticoagulants_or_bleeding_disorder: false,
-        uncontrolled_diabetes: false,
-        immunosuppression: false,
-        eczema_psoriasis_rosacea: false,
-        anaesthetic_or_metal_allergy: false,
-        herpes_history: false,
-        fitzpatrick_type,
-    }
-}
-
 /// A base-30 chart number unique to patient `n` (`DG-` and six symbols).
 fn chart_number(n: usize) -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -817,7 +752,9 @@ fn screening(
     at: DateTime<Utc>,
     rows: &mut Rows,
 ) -> Uuid {
-    let answers = answers(patient.fitzpatrick_type.unwrap_or(FitzpatrickType::Ii));
+    let answers = ScreeningAnswers::nothing_to_report(
+        patient.fitzpatrick_type.unwrap_or(FitzpatrickType::Ii),
+    );
     let findings = evaluate(
         &answers,
         clinic_day(at, clinic.policy.time_zone),

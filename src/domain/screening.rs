@@ -100,6 +100,28 @@ pub struct ScreeningAnswers {
     pub fitzpatrick_type: FitzpatrickType,
 }
 
+impl ScreeningAnswers {
+    /// A patient who answers no to every question; the skin type is asked
+    /// of everyone.
+    pub fn nothing_to_report(fitzpatrick_type: FitzpatrickType) -> Self {
+        Self {
+            active_skin_infection: false,
+            active_herpes_outbreak: false,
+            pregnant: false,
+            open_wounds: false,
+            isotretinoin_last_dose: None,
+            keloid_history: false,
+            anticoagulants_or_bleeding_disorder: false,
+            uncontrolled_diabetes: false,
+            immunosuppression: false,
+            eczema_psoriasis_rosacea: false,
+            anaesthetic_or_metal_allergy: false,
+            herpes_history: false,
+            fitzpatrick_type,
+        }
+    }
+}
+
 /// What the screening found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScreeningFindings {
@@ -198,21 +220,7 @@ mod tests {
     use super::*;
 
     fn clear() -> ScreeningAnswers {
-        ScreeningAnswers {
-            active_skin_infection: false,
-            active_herpes_outbreak: false,
-            pregnant: false,
-            open_wounds: false,
-            isotretinoin_last_dose: None,
-            keloid_history: false,
-            anticoagulants_or_bleeding_disorder: false,
-            uncontrolled_diabetes: false,
-            immunosuppression: false,
-            eczema_psoriasis_rosacea: false,
-            anaesthetic_or_metal_allergy: false,
-            herpes_history: false,
-            fitzpatrick_type: FitzpatrickType::Ii,
-        }
+        ScreeningAnswers::nothing_to_report(FitzpatrickType::Ii)
     }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -93,12 +93,24 @@ pub async fn consultations(
             .fetch_ahead(rows.iter().map(|row| row.id))
             .await?;
     }
-    if node.field("patient").exists() {
-        let ids: Vec<Uuid> = rows.iter().map(|row| row.patient_id).collect();
-        loaders.patients.fetch_ahead(ids.iter().copied()).await?;
-        Box::pin(patients(loaders, &node.field("patient"), &ids)).await?;
-    }
+    patient_of(loaders, node, rows.iter().map(|row| row.patient_id)).await?;
     Ok(())
+}
+
+/// Fetches ahead the `patient` of each row when `node` selects it, and
+/// what that selection asks for in turn.
+async fn patient_of(
+    loaders: &Loaders,
+    node: &Lookahead<'_>,
+    patient_ids: impl Iterator<Item = Uuid>,
+) -> async_graphql::Result<()> {
+    let selection = node.field("patient");
+    if !selection.exists() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = patient_ids.collect();
+    loaders.patients.fetch_ahead(ids.iter().copied()).await?;
+    Box::pin(patients(loaders, &selection, &ids)).await
 }
 
 /// Fetches ahead what `node` (a selection on `Procedure`) asks for.
@@ -132,11 +144,7 @@ pub async fn procedures(
             .fetch_ahead(rows.iter().map(|row| row.id))
             .await?;
     }
-    if node.field("patient").exists() {
-        let ids: Vec<Uuid> = rows.iter().map(|row| row.patient_id).collect();
-        loaders.patients.fetch_ahead(ids.iter().copied()).await?;
-        Box::pin(patients(loaders, &node.field("patient"), &ids)).await?;
-    }
+    patient_of(loaders, node, rows.iter().map(|row| row.patient_id)).await?;
     Ok(())
 }
 
@@ -179,11 +187,7 @@ pub async fn follow_ups(
     if !loaders.fetches_ahead() {
         return Ok(());
     }
-    if node.field("patient").exists() {
-        let ids: Vec<Uuid> = rows.iter().map(|row| row.patient_id).collect();
-        loaders.patients.fetch_ahead(ids.iter().copied()).await?;
-        Box::pin(patients(loaders, &node.field("patient"), &ids)).await?;
-    }
+    patient_of(loaders, node, rows.iter().map(|row| row.patient_id)).await?;
     if node.field("procedure").exists() {
         let procedure_rows = loaders
             .procedures

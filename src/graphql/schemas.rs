@@ -81,8 +81,9 @@ impl Schemas {
         }
     }
 
-    /// Runs one operation if the allow-list and the limits let it. The
-    /// HTTP handler has already refused oversized text and too many tokens.
+    /// Runs one HTTP operation if the allow-list and the limits let it. The
+    /// HTTP handler has already refused NUL, oversized text and too many
+    /// tokens (with HTTP 400, before authentication).
     pub async fn execute(&self, request: Request) -> Response {
         let request = match self.admit(request) {
             Ok(request) => request,
@@ -97,7 +98,6 @@ impl Schemas {
         if let Some(list) = &self.persisted {
             request = list.admit(request)?;
         }
-        self.limits.check_text(&request.query, &request.variables)?;
         let document = request.parsed_query()?;
         self.limits.check_document(document)?;
         Ok(request)
@@ -131,7 +131,11 @@ impl Executor for Schemas {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        let request = match self.admit(request) {
+        let admitted = self
+            .limits
+            .check_text(&request.query, &request.variables)
+            .and_then(|()| self.admit(request));
+        let request = match admitted {
             Ok(request) => request,
             Err(error) => {
                 return futures_util::stream::once(

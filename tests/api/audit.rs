@@ -183,6 +183,23 @@ async fn r_audit_the_audit_table_refuses_update_and_delete() {
     .await;
 }
 
+/// READ rows stored, read on a connection of its own (the app may be stopped).
+async fn stored_read_audits(database_url: &str) -> i64 {
+    let db = Database::connect(database_url).await.unwrap();
+    let reads = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'READ'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    db.close().await.unwrap();
+    reads
+}
+
 #[tokio::test]
 async fn r_audit_queued_read_audits_are_written_on_shutdown() {
     for_each_backend_with(
@@ -200,23 +217,11 @@ async fn r_audit_queued_read_audits_are_written_on_shutdown() {
             )
             .await;
             app.stop().await;
-            let db = Database::connect(app.database_url.as_str()).await.unwrap();
-            let backend = db.get_database_backend();
-            let reads = db
-                .query_one_raw(Statement::from_string(
-                    backend,
-                    "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'READ'",
-                ))
-                .await
-                .unwrap()
-                .unwrap()
-                .try_get::<i64>("", "n")
-                .unwrap();
+            let reads = stored_read_audits(&app.database_url).await;
             assert_eq!(
                 reads, 4,
                 "every read audit queued before shutdown is stored"
             );
-            db.close().await.unwrap();
         },
     )
     .await;
@@ -251,23 +256,11 @@ async fn r_audit_shutdown_waits_out_a_database_that_refuses_the_last_rows() {
             });
             app.stop().await;
             restore.await.unwrap();
-            let db = Database::connect(app.database_url.as_str()).await.unwrap();
-            let backend = db.get_database_backend();
-            let reads = db
-                .query_one_raw(Statement::from_string(
-                    backend,
-                    "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'READ'",
-                ))
-                .await
-                .unwrap()
-                .unwrap()
-                .try_get::<i64>("", "n")
-                .unwrap();
+            let reads = stored_read_audits(&app.database_url).await;
             assert_eq!(
                 reads, 1,
                 "the queued read audit is stored once the database takes it"
             );
-            db.close().await.unwrap();
         },
     )
     .await;
