@@ -108,7 +108,7 @@ impl ConsultationQuery {
         prefetch::consultations(
             ctx.data::<Loaders>()?,
             &prefetch::connection_nodes(ctx),
-            &rows.rows,
+            rows.rows.iter(),
         )
         .await?;
         Ok(connection(rows, total, consultations::cursor_of, Consultation)?.into())

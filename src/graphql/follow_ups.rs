@@ -70,7 +70,7 @@ impl FollowUpQuery {
         prefetch::follow_ups(
             ctx.data::<Loaders>()?,
             &prefetch::connection_nodes(ctx),
-            &rows.rows,
+            rows.rows.iter(),
         )
         .await?;
         Ok(connection(rows, total, follow_ups::cursor_of, FollowUp)?.into())

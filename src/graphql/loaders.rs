@@ -4,7 +4,7 @@
 
 use std::{
     collections::{BTreeSet, HashMap},
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
@@ -74,7 +74,19 @@ const KEYS_PER_STATEMENT: usize = 1000;
 /// its fields wait for no window at all.
 pub struct Relation<E: EntityTrait> {
     loader: DataLoader<RowsBy<E>>,
-    fetched: Mutex<HashMap<Uuid, Vec<E::Model>>>,
+    fetched: Mutex<HashMap<Uuid, Arc<[E::Model]>>>,
+}
+
+/// The rows a [`Relation::fetch_ahead`] call covers, shared with the
+/// relation's store rather than copied: the next level only reads their
+/// keys.
+pub struct FetchedRows<M>(Vec<Arc<[M]>>);
+
+impl<M> FetchedRows<M> {
+    /// Every row, key by key.
+    pub fn iter(&self) -> impl Iterator<Item = &M> + Clone {
+        self.0.iter().flat_map(|rows| rows.iter())
+    }
 }
 
 impl<E> Relation<E>
@@ -103,7 +115,7 @@ where
     pub async fn fetch_ahead(
         &self,
         keys: impl IntoIterator<Item = Uuid>,
-    ) -> Result<Vec<E::Model>, async_graphql::Error> {
+    ) -> Result<FetchedRows<E::Model>, async_graphql::Error> {
         let keys: BTreeSet<Uuid> = keys.into_iter().collect();
         let missing: Vec<Uuid> = {
             let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
@@ -116,16 +128,16 @@ where
             let mut found = self.loader.loader().load(chunk).await?;
             let mut fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
             for key in chunk {
-                fetched.insert(*key, found.remove(key).unwrap_or_default());
+                fetched.insert(*key, found.remove(key).unwrap_or_default().into());
             }
         }
         let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(keys
-            .iter()
-            .filter_map(|key| fetched.get(key))
-            .flatten()
-            .cloned()
-            .collect())
+        Ok(FetchedRows(
+            keys.iter()
+                .filter_map(|key| fetched.get(key))
+                .map(Arc::clone)
+                .collect(),
+        ))
     }
 
     fn fetched_rows(&self, key: Uuid) -> Option<Vec<E::Model>> {
@@ -133,7 +145,7 @@ where
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&key)
-            .cloned()
+            .map(|rows| rows.to_vec())
     }
 }
 

@@ -34,15 +34,20 @@ pub async fn patients(
     let ids = || ids.iter().copied();
     if node.field("consultations").exists() {
         let rows = loaders.consultations_by_patient.fetch_ahead(ids()).await?;
-        Box::pin(consultations(loaders, &node.field("consultations"), &rows)).await?;
+        Box::pin(consultations(
+            loaders,
+            &node.field("consultations"),
+            rows.iter(),
+        ))
+        .await?;
     }
     if node.field("procedures").exists() {
         let rows = loaders.procedures_by_patient.fetch_ahead(ids()).await?;
-        Box::pin(procedures(loaders, &node.field("procedures"), &rows)).await?;
+        Box::pin(procedures(loaders, &node.field("procedures"), rows.iter())).await?;
     }
     if node.field("followUps").exists() {
         let rows = loaders.follow_ups_by_patient.fetch_ahead(ids()).await?;
-        Box::pin(follow_ups(loaders, &node.field("followUps"), &rows)).await?;
+        Box::pin(follow_ups(loaders, &node.field("followUps"), rows.iter())).await?;
     }
     if node.field("medicalHistory").exists() {
         loaders.medical_histories.fetch_ahead(ids()).await?;
@@ -73,10 +78,10 @@ pub async fn patients(
 ///
 /// # Errors
 /// Database failures.
-pub async fn consultations(
+pub async fn consultations<'r>(
     loaders: &Loaders,
     node: &Lookahead<'_>,
-    rows: &[consultations::Model],
+    rows: impl Iterator<Item = &'r consultations::Model> + Clone,
 ) -> async_graphql::Result<()> {
     if !loaders.fetches_ahead() {
         return Ok(());
@@ -84,16 +89,16 @@ pub async fn consultations(
     if node.field("provider").exists() {
         loaders
             .users
-            .fetch_ahead(rows.iter().map(|row| row.provider_id))
+            .fetch_ahead(rows.clone().map(|row| row.provider_id))
             .await?;
     }
     if node.field("screening").exists() {
         loaders
             .screenings_by_consultation
-            .fetch_ahead(rows.iter().map(|row| row.id))
+            .fetch_ahead(rows.clone().map(|row| row.id))
             .await?;
     }
-    patient_of(loaders, node, rows.iter().map(|row| row.patient_id)).await?;
+    patient_of(loaders, node, rows.clone().map(|row| row.patient_id)).await?;
     Ok(())
 }
 
@@ -117,10 +122,10 @@ async fn patient_of(
 ///
 /// # Errors
 /// Database failures.
-pub async fn procedures(
+pub async fn procedures<'r>(
     loaders: &Loaders,
     node: &Lookahead<'_>,
-    rows: &[procedures::Model],
+    rows: impl Iterator<Item = &'r procedures::Model> + Clone,
 ) -> async_graphql::Result<()> {
     if !loaders.fetches_ahead() {
         return Ok(());
@@ -128,23 +133,23 @@ pub async fn procedures(
     if node.field("provider").exists() {
         loaders
             .users
-            .fetch_ahead(rows.iter().map(|row| row.provider_id))
+            .fetch_ahead(rows.clone().map(|row| row.provider_id))
             .await?;
     }
     if node.field("deviceSessions").exists() {
         let sessions = loaders
             .sessions_by_procedure
-            .fetch_ahead(rows.iter().map(|row| row.id))
+            .fetch_ahead(rows.clone().map(|row| row.id))
             .await?;
-        device_sessions(loaders, &node.field("deviceSessions"), &sessions).await?;
+        device_sessions(loaders, &node.field("deviceSessions"), sessions.iter()).await?;
     }
     if node.field("followUps").exists() {
         loaders
             .follow_ups_by_procedure
-            .fetch_ahead(rows.iter().map(|row| row.id))
+            .fetch_ahead(rows.clone().map(|row| row.id))
             .await?;
     }
-    patient_of(loaders, node, rows.iter().map(|row| row.patient_id)).await?;
+    patient_of(loaders, node, rows.clone().map(|row| row.patient_id)).await?;
     Ok(())
 }
 
@@ -152,10 +157,10 @@ pub async fn procedures(
 ///
 /// # Errors
 /// Database failures.
-pub async fn device_sessions(
+pub async fn device_sessions<'r>(
     loaders: &Loaders,
     node: &Lookahead<'_>,
-    rows: &[device_sessions::Model],
+    rows: impl Iterator<Item = &'r device_sessions::Model> + Clone,
 ) -> async_graphql::Result<()> {
     if !loaders.fetches_ahead() {
         return Ok(());
@@ -163,13 +168,13 @@ pub async fn device_sessions(
     if node.field("device").exists() {
         loaders
             .devices
-            .fetch_ahead(rows.iter().map(|row| row.device_id))
+            .fetch_ahead(rows.clone().map(|row| row.device_id))
             .await?;
     }
     if node.field("cartridge").exists() {
         loaders
             .cartridges
-            .fetch_ahead(rows.iter().map(|row| row.cartridge_id))
+            .fetch_ahead(rows.clone().map(|row| row.cartridge_id))
             .await?;
     }
     Ok(())
@@ -179,24 +184,24 @@ pub async fn device_sessions(
 ///
 /// # Errors
 /// Database failures.
-pub async fn follow_ups(
+pub async fn follow_ups<'r>(
     loaders: &Loaders,
     node: &Lookahead<'_>,
-    rows: &[follow_ups::Model],
+    rows: impl Iterator<Item = &'r follow_ups::Model> + Clone,
 ) -> async_graphql::Result<()> {
     if !loaders.fetches_ahead() {
         return Ok(());
     }
-    patient_of(loaders, node, rows.iter().map(|row| row.patient_id)).await?;
+    patient_of(loaders, node, rows.clone().map(|row| row.patient_id)).await?;
     if node.field("procedure").exists() {
         let procedure_rows = loaders
             .procedures
-            .fetch_ahead(rows.iter().map(|row| row.procedure_id))
+            .fetch_ahead(rows.clone().map(|row| row.procedure_id))
             .await?;
         Box::pin(procedures(
             loaders,
             &node.field("procedure"),
-            &procedure_rows,
+            procedure_rows.iter(),
         ))
         .await?;
     }

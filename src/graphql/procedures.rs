@@ -122,7 +122,7 @@ impl ProcedureQuery {
         prefetch::procedures(
             ctx.data::<Loaders>()?,
             &prefetch::connection_nodes(ctx),
-            &rows.rows,
+            rows.rows.iter(),
         )
         .await?;
         Ok(connection(rows, total, procedures::cursor_of, Procedure)?.into())
