@@ -205,7 +205,6 @@ start_server() { # engine database-url
   local logfile="$work/$1-server.log"
   DATABASE_URL="$2" \
   DERMAGRAPH_ENV=production \
-  MALLOC_MMAP_THRESHOLD_=131072 \
   DERMAGRAPH_BIND="127.0.0.1:$PORT" \
   DERMAGRAPH_JWT_SECRET="$JWT_SECRET" \
   DERMAGRAPH_CORS_ORIGINS="https://portal.bench.clinic" \
