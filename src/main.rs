@@ -18,11 +18,12 @@ use dermagraph::{
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 
-/// jemalloc rather than the platform's malloc: a GraphQL response is built
-/// from thousands of small allocations (~25 % more headline throughput than
-/// glibc, BENCHMARKS.md), and its background thread returns freed memory to
-/// the system after a few seconds where glibc kept each login's 19 MiB
-/// argon2id block.
+/// jemalloc rather than the platform's malloc for Rust allocations: a
+/// GraphQL response is built from thousands of small allocations (~25 %
+/// more headline throughput than glibc, BENCHMARKS.md). Blocks of 8 MiB or
+/// more, like each login's 19 MiB argon2id working memory, go back to the
+/// system when freed, where glibc kept them; a background thread returns
+/// other freed memory within ~10 s.
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

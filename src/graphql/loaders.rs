@@ -78,12 +78,12 @@ pub struct Relation<E: EntityTrait> {
 }
 
 /// The rows a [`Relation::fetch_ahead`] call covers, shared with the
-/// relation's store rather than copied: the next level only reads their
-/// keys.
+/// relation's store rather than copied: the next level only reads the ids
+/// they point to.
 pub struct FetchedRows<M>(Vec<Arc<[M]>>);
 
 impl<M> FetchedRows<M> {
-    /// Every row, key by key.
+    /// Every row, in key order, each key's rows in the relation's order.
     pub fn iter(&self) -> impl Iterator<Item = &M> + Clone {
         self.0.iter().flat_map(|rows| rows.iter())
     }
@@ -106,9 +106,10 @@ where
         self.loader.load_one(key).await
     }
 
-    /// Fetches the rows of every key not fetched yet in one statement, and
-    /// keeps them (an empty list for keys without rows) for [`Self::load_one`].
-    /// Returns the rows of all `keys`, to fetch the next level ahead.
+    /// Fetches the rows of every key not fetched yet (one statement per
+    /// [`KEYS_PER_STATEMENT`] keys) and keeps them (an empty list for keys
+    /// without rows) for [`Self::load_one`]. Returns the rows of all `keys`,
+    /// to fetch the next level ahead.
     ///
     /// # Errors
     /// Database failures.
