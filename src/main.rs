@@ -1,7 +1,11 @@
 //! The `dermagraph` command: serve the API (default), migrate the database,
 //! create staff accounts, export the schema.
 
-use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
+use std::{
+    io::{IsTerminal, Write},
+    path::PathBuf,
+    process::ExitCode,
+};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -172,6 +176,9 @@ async fn main() -> ExitCode {
     telemetry::init_tracing(log_format);
     match run(command).await {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped early (`dermagraph migrate status | head -1`)
+        // got what it wanted.
+        Err(error) if reader_went_away(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -340,6 +347,15 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
     serve(app, listener, shutdown_signal()).await
 }
 
+/// Whether `error` is standard output's reader having closed the pipe.
+fn reader_went_away(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 async fn run_migrations(database: &DatabaseConfig, action: MigrateAction) -> anyhow::Result<()> {
     let conn = db::connect(database).await?;
     match action {
@@ -347,12 +363,15 @@ async fn run_migrations(database: &DatabaseConfig, action: MigrateAction) -> any
         MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await?,
         MigrateAction::Status => {}
     }
-    for migration in Migrator::get_migration_with_status(&conn).await? {
-        println!(
+    let migrations = Migrator::get_migration_with_status(&conn).await?;
+    let mut out = std::io::stdout().lock();
+    for migration in migrations {
+        writeln!(
+            out,
             "{:<10} {}",
             format!("{:?}", migration.status()),
             migration.name()
-        );
+        )?;
     }
     Ok(())
 }
@@ -360,7 +379,7 @@ async fn run_migrations(database: &DatabaseConfig, action: MigrateAction) -> any
 fn export_schema(out: &PathBuf) -> anyhow::Result<()> {
     let sdl = graphql::schema_sdl();
     if out.as_os_str() == "-" {
-        print!("{sdl}");
+        std::io::stdout().lock().write_all(sdl.as_bytes())?;
     } else {
         std::fs::write(out, &sdl).with_context(|| format!("cannot write {}", out.display()))?;
         println!("wrote {}", out.display());

@@ -1,4 +1,5 @@
-//! The command line: `create-user` bootstraps a clinic's first admin.
+//! The command line: `create-user` bootstraps a clinic's first admin, and
+//! listings end quietly when their reader stops early.
 
 use std::{
     io::Write,
@@ -64,6 +65,27 @@ async fn create_user_reads_the_password_from_stdin_and_the_user_can_log_in() {
             .unwrap();
         assert!(!refused.status.success());
         assert!(String::from_utf8_lossy(&refused.stderr).contains("at least 12 characters"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn listing_to_a_reader_that_went_away_ends_quietly() {
+    for_each_backend(|app| async move {
+        // `dermagraph migrate status | head -0`: the pipe is closed before
+        // the first line is written.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_dermagraph"))
+            .args(["migrate", "status"])
+            .env("DATABASE_URL", &app.database_url)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{:?}: {stderr}", output.status);
+        assert!(!stderr.contains("panicked"), "{stderr}");
     })
     .await;
 }
