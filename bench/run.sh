@@ -77,7 +77,7 @@ while [[ $# -gt 0 ]]; do
     --smoke)
       SMOKE=1 PATIENTS=1000 DURATION=3 WARMUP=1 RUNS=1 WRITE_ITERATIONS=20 WRITE_WARMUP=5
       shift ;;
-    -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^#/p}' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done

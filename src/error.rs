@@ -91,6 +91,17 @@ impl ErrorCode {
             Self::ProcedureLocked => "PROCEDURE_LOCKED",
         }
     }
+
+    /// An error with this code, raised outside resolvers (before or around
+    /// execution), where async-graphql wants a [`async_graphql::ServerError`].
+    pub fn server_error(self, message: impl Into<String>) -> async_graphql::ServerError {
+        let mut error = async_graphql::ServerError::new(message, None);
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", self.as_str());
+        error
+    }
 }
 
 /// Every way a request can fail, each variant mapped to one [`ErrorCode`].

@@ -45,12 +45,7 @@ impl ExtensionFactory for QueryLimits {
 
 /// A `QUERY_TOO_COMPLEX` error.
 pub fn too_complex(message: String) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", ErrorCode::QueryTooComplex.as_str());
-    error
+    ErrorCode::QueryTooComplex.server_error(message)
 }
 
 /// Whether an operation's text holds a NUL character, in a variable or as a
@@ -89,7 +84,7 @@ impl QueryLimits {
     /// `BAD_USER_INPUT`.
     pub fn check_text(&self, query: &str, variables: &Variables) -> ServerResult<()> {
         if carries_nul(query, variables) {
-            return Err(nul_refused());
+            return Err(ErrorCode::BadUserInput.server_error(NUL_REFUSAL));
         }
         Ok(())
     }
@@ -139,16 +134,6 @@ impl QueryLimits {
 
 /// Why text holding NUL is refused.
 pub const NUL_REFUSAL: &str = "text must not contain NUL (U+0000) characters";
-
-/// The `BAD_USER_INPUT` error for text holding NUL.
-fn nul_refused() -> ServerError {
-    let mut error = ServerError::new(NUL_REFUSAL, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", ErrorCode::BadUserInput.as_str());
-    error
-}
 
 /// The depth and complexity limits as a schema hook: async-graphql measures
 /// both during validation and hands the figures only to extensions. Used by

@@ -111,12 +111,7 @@ fn sha256_hex(text: &str) -> String {
 }
 
 fn refusal(message: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", ErrorCode::BadUserInput.as_str());
-    error
+    ErrorCode::BadUserInput.server_error(message)
 }
 
 #[cfg(test)]

@@ -521,14 +521,7 @@ mod tests {
 
     #[test]
     fn an_unavailable_nested_field_does_not_claim_nothing_changed() {
-        let unavailable = || {
-            let mut error = ServerError::new(UNAVAILABLE_MESSAGE, None);
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", ErrorCode::Internal.as_str());
-            error
-        };
+        let unavailable = || ErrorCode::Internal.server_error(UNAVAILABLE_MESSAGE);
         let mut root = unavailable();
         root.path = vec![PathSegment::Field("createPatient".to_owned())];
         classify_error(&mut root);

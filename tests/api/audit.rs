@@ -5,7 +5,9 @@ use dermagraph::domain::staff::Role;
 use migration::sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_PASSWORD, TestApp, error_code, for_each_backend, for_each_backend_with};
+use crate::helpers::{
+    TEST_PASSWORD, TestApp, error_code, for_each_backend, for_each_backend_with, single_value,
+};
 
 const EVENTS: &str = "query($filter: AuditEventFilter) { auditEvents(first: 100, filter: $filter) {
     totalCount edges { node { actorKind actorId actorRole action entityType entityId patientId operation requestId clientIp outcome } } } }";
@@ -166,18 +168,7 @@ async fn r_audit_the_audit_table_refuses_update_and_delete() {
                 "{statement} must fail: {message}"
             );
         }
-        let backend = app.db.get_database_backend();
-        let count = app
-            .db
-            .query_one_raw(Statement::from_string(
-                backend,
-                "SELECT COUNT(*) AS n FROM audit_events",
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get::<i64>("", "n")
-            .unwrap();
+        let count: i64 = single_value(&app.db, "SELECT COUNT(*) FROM audit_events").await;
         assert!(count >= 2, "rows survive");
     })
     .await;
@@ -186,16 +177,11 @@ async fn r_audit_the_audit_table_refuses_update_and_delete() {
 /// READ rows stored, read on a connection of its own (the app may be stopped).
 async fn stored_read_audits(database_url: &str) -> i64 {
     let db = Database::connect(database_url).await.unwrap();
-    let reads = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'READ'",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap();
+    let reads = single_value(
+        &db,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'READ'",
+    )
+    .await;
     db.close().await.unwrap();
     reads
 }

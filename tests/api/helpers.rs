@@ -15,7 +15,7 @@ use dermagraph::{
     services::users::{NewUser, create_user},
 };
 use futures_util::FutureExt;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, TryGetable};
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use uuid::Uuid;
@@ -390,4 +390,15 @@ pub fn error_code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {response}"))
+}
+
+/// The first column of the single row `sql` returns (a count, a backend
+/// pid), on a connection or inside a transaction.
+pub async fn single_value<T: TryGetable>(db: &impl ConnectionTrait, sql: &str) -> T {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{sql} returned no row"))
+        .try_get_by_index::<T>(0)
+        .unwrap()
 }

@@ -12,10 +12,12 @@ use proptest::{
     strategy::{Strategy, ValueTree},
     test_runner::{Config as ProptestConfig, TestRunner},
 };
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_code, error_codes, for_each_backend, for_each_backend_with};
+use crate::helpers::{
+    TestApp, error_code, error_codes, for_each_backend, for_each_backend_with, single_value,
+};
 
 /// Strings a hostile or careless client sends: SQL and LIKE metacharacters,
 /// NUL and other control characters, escapes, markup and odd Unicode.
@@ -534,16 +536,7 @@ async fn a_postgres_shutdown_is_retryable_and_the_pool_recovers_by_itself() {
         // A statement on a connection the server terminates (SQLSTATE 57P01,
         // as in a restart) is retryable: its transaction was rolled back.
         let transaction = app.db.begin().await.unwrap();
-        let pid = transaction
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT pg_backend_pid()::text AS pid",
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get::<String>("", "pid")
-            .unwrap();
+        let pid: i32 = single_value(&transaction, "SELECT pg_backend_pid()").await;
         admin
             .execute_unprepared(&format!("SELECT pg_terminate_backend({pid})"))
             .await
