@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, TryInsertResult,
     prelude::Uuid,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
@@ -294,6 +294,41 @@ pub(crate) fn search_text(patient: &patients::Model) -> String {
     )
 }
 
+/// Chart numbers drawn for one new patient before giving up. Each is one of
+/// 30⁶ (~729 million), so a second draw is needed about once per 72,900
+/// new patients when the clinic has 10,000, and a ninth practically never.
+const CHART_NUMBER_DRAWS: usize = 8;
+
+/// Stores a new patient, drawing another chart number from `draw` while the
+/// one it has is already taken: a collision of random numbers is not the
+/// caller's conflict. Any other unique clash still fails the insert.
+///
+/// # Errors
+/// The database's error; `INTERNAL` if every draw was taken.
+pub async fn insert_with_free_chart_number(
+    db: &impl ConnectionTrait,
+    mut patient: patients::Model,
+    mut draw: impl FnMut() -> String,
+) -> AppResult<patients::Model> {
+    for _ in 0..CHART_NUMBER_DRAWS {
+        let inserted = patients::Entity::insert(patients::ActiveModel::from(patient.clone()))
+            .on_conflict_do_nothing_on([patients::Column::ChartNumber])
+            .exec_without_returning(db)
+            .await?;
+        if let TryInsertResult::Inserted(1) = inserted {
+            // As stored (timestamps at the database's precision).
+            return patients::Entity::find_by_id(patient.id)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the new patient vanished")));
+        }
+        patient.chart_number = draw();
+    }
+    Err(AppError::Internal(anyhow::anyhow!(
+        "{CHART_NUMBER_DRAWS} chart numbers in a row were taken"
+    )))
+}
+
 /// A new human-readable chart number such as `DG-7K3M9Q`.
 fn new_chart_number() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -441,9 +476,7 @@ pub async fn insert_patient(
         version: 1,
     };
     patient.search_text = search_text(&patient);
-    let patient = patients::ActiveModel::from(patient)
-        .insert(&**write)
-        .await?;
+    let patient = insert_with_free_chart_number(&**write, patient, new_chart_number).await?;
     if let Some(history) = clinical.medical_history {
         write_medical_history(&**write, patient.id, history, false).await?;
     }

@@ -7,8 +7,10 @@ use dermagraph::{
     domain::{patient::ContactChannel, staff::Role},
     services::patients::{
         ClinicalDetails, ConsentGrant, Demographics, MedicalHistoryInput, create_patient,
+        insert_with_free_chart_number,
     },
 };
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code, error_codes, for_each_backend, for_each_backend_with};
@@ -370,6 +372,43 @@ async fn the_total_is_counted_only_when_the_client_asks_for_it() {
         assert_eq!(statements[1], statements[0] + 1, "{statements:?}");
         assert!(bodies[0]["errors"].is_null(), "{}", bodies[0]);
         assert_eq!(bodies[1]["data"]["patients"]["totalCount"], 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_chart_number_already_taken_is_drawn_again_not_a_conflict() {
+    for_each_backend(|app| async move {
+        let first = seed_patient(&app, "Maya", "Okafor").await;
+        let taken = dermagraph::entities::patients::Entity::find_by_id(first)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        // A second patient whose first random chart number collides.
+        let mut second = taken.clone();
+        second.id = uuid::Uuid::now_v7();
+        second.first_name = "Liam".to_owned();
+        let mut draws = ["DG-ZZZZZZ".to_owned()].into_iter();
+        let stored = insert_with_free_chart_number(&app.db, second.clone(), || {
+            draws.next().expect("one more draw")
+        })
+        .await
+        .expect("a collision of chart numbers is not the caller's conflict");
+        assert_eq!(stored.chart_number, "DG-ZZZZZZ");
+        let reread = dermagraph::entities::patients::Entity::find_by_id(second.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .expect("stored");
+        assert_eq!(reread.chart_number, "DG-ZZZZZZ");
+        assert_eq!(reread.first_name, "Liam");
+        let unchanged = dermagraph::entities::patients::Entity::find_by_id(first)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(unchanged, taken, "the first patient keeps its number");
     })
     .await;
 }
