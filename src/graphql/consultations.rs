@@ -59,7 +59,7 @@ impl ConsultationQuery {
                             .patient(row.patient_id),
                     )
                     .await;
-                Ok(Some(Consultation(row)))
+                Ok(Some(Consultation::from(row)))
             }
             Err(AppError::NotFound { .. }) => Ok(None),
             Err(error) => Err(error.into()),
@@ -111,7 +111,7 @@ impl ConsultationQuery {
             rows.rows.iter(),
         )
         .await?;
-        Ok(connection(rows, total, consultations::cursor_of, Consultation)?.into())
+        Ok(connection(rows, total, consultations::cursor_of, Consultation::from)?.into())
     }
 }
 
@@ -141,7 +141,7 @@ impl ConsultationMutation {
         )
         .await?;
         Ok(ScheduleConsultationPayload {
-            consultation: Consultation(consultation),
+            consultation: Consultation::from(consultation),
         })
     }
 
@@ -163,7 +163,7 @@ impl ConsultationMutation {
         )
         .await?;
         Ok(CancelConsultationPayload {
-            consultation: Consultation(consultation),
+            consultation: Consultation::from(consultation),
         })
     }
 
@@ -184,7 +184,7 @@ impl ConsultationMutation {
         )
         .await?;
         Ok(MarkConsultationNoShowPayload {
-            consultation: Consultation(consultation),
+            consultation: Consultation::from(consultation),
         })
     }
 
@@ -211,9 +211,9 @@ impl ConsultationMutation {
         )
         .await?;
         Ok(CompleteConsultationPayload {
-            consultation: Consultation(consultation),
-            screening: Screening(screening),
-            treatment_plan: plan.map(TreatmentPlan),
+            consultation: Consultation::from(consultation),
+            screening: Screening::from(screening),
+            treatment_plan: plan.map(TreatmentPlan::from),
         })
     }
 
@@ -235,7 +235,7 @@ impl ConsultationMutation {
         )
         .await?;
         Ok(RecordScreeningPayload {
-            screening: Screening(screening),
+            screening: Screening::from(screening),
         })
     }
 
@@ -259,7 +259,7 @@ impl ConsultationMutation {
         )
         .await?;
         Ok(SignConsentPayload {
-            informed_consent: InformedConsent(consent),
+            informed_consent: InformedConsent::from(consent),
         })
     }
 }

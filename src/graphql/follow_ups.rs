@@ -73,7 +73,7 @@ impl FollowUpQuery {
             rows.rows.iter(),
         )
         .await?;
-        Ok(connection(rows, total, follow_ups::cursor_of, FollowUp)?.into())
+        Ok(connection(rows, total, follow_ups::cursor_of, FollowUp::from)?.into())
     }
 }
 
@@ -100,8 +100,8 @@ impl FollowUpMutation {
             follow_ups::complete(&state.db, request_context(ctx)?, id, version, input.into())
                 .await?;
         Ok(CompleteFollowUpPayload {
-            follow_up: FollowUp(outcome.follow_up),
-            provider_review: outcome.provider_review.map(FollowUp),
+            follow_up: FollowUp::from(outcome.follow_up),
+            provider_review: outcome.provider_review.map(FollowUp::from),
         })
     }
 
@@ -122,7 +122,7 @@ impl FollowUpMutation {
         )
         .await?;
         Ok(RescheduleFollowUpPayload {
-            follow_up: FollowUp(follow_up),
+            follow_up: FollowUp::from(follow_up),
         })
     }
 
@@ -143,7 +143,7 @@ impl FollowUpMutation {
         )
         .await?;
         Ok(CancelFollowUpPayload {
-            follow_up: FollowUp(follow_up),
+            follow_up: FollowUp::from(follow_up),
         })
     }
 }

@@ -220,7 +220,7 @@ impl IntakeMutation {
         .await?;
         Ok(ConvertConsultationRequestPayload {
             consultation_request: ConsultationRequest(row),
-            patient: Patient(patient),
+            patient: Patient::from(patient),
         })
     }
 }

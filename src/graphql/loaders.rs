@@ -74,36 +74,45 @@ const KEYS_PER_STATEMENT: usize = 1000;
 /// its fields wait for no window at all.
 pub struct Relation<E: EntityTrait> {
     loader: DataLoader<RowsBy<E>>,
-    fetched: Mutex<HashMap<Uuid, Arc<[E::Model]>>>,
+    fetched: Mutex<HashMap<Uuid, SharedRows<E::Model>>>,
 }
+
+/// One key's rows, each behind an `Arc` so that the GraphQL objects made
+/// from them share the row instead of copying it.
+type SharedRows<M> = Arc<[Arc<M>]>;
 
 /// The rows a [`Relation::fetch_ahead`] call covers, shared with the
 /// relation's store rather than copied: the next level only reads the ids
 /// they point to.
-pub struct FetchedRows<M>(Vec<Arc<[M]>>);
+pub struct FetchedRows<M>(Vec<SharedRows<M>>);
 
 impl<M> FetchedRows<M> {
     /// Every row, in key order, each key's rows in the relation's order.
     pub fn iter(&self) -> impl Iterator<Item = &M> + Clone {
-        self.0.iter().flat_map(|rows| rows.iter())
+        self.0.iter().flat_map(|rows| rows.iter().map(|row| &**row))
     }
 }
 
 impl<E> Relation<E>
 where
     E: EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
+    E::Model: Send + Sync + 'static,
     E::Column: Send + Sync,
 {
     /// The rows of `key`: fetched ahead, or loaded in the next batch.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn load_one(&self, key: Uuid) -> Result<Option<Vec<E::Model>>, async_graphql::Error> {
+    pub async fn load_one(
+        &self,
+        key: Uuid,
+    ) -> Result<Option<Vec<Arc<E::Model>>>, async_graphql::Error> {
         if let Some(rows) = self.fetched_rows(key) {
             return Ok(Some(rows));
         }
-        self.loader.load_one(key).await
+        // Boxed: the DataLoader's future is large, and every field of an
+        // object that loads a relation would otherwise carry its size.
+        Box::pin(self.loader.load_one(key)).await
     }
 
     /// Fetches the rows of every key not fetched yet (one statement per
@@ -141,7 +150,7 @@ where
         ))
     }
 
-    fn fetched_rows(&self, key: Uuid) -> Option<Vec<E::Model>> {
+    fn fetched_rows(&self, key: Uuid) -> Option<Vec<Arc<E::Model>>> {
         self.fetched
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -153,10 +162,10 @@ where
 impl<E> Loader<Uuid> for RowsBy<E>
 where
     E: EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
+    E::Model: Send + Sync + 'static,
     E::Column: Send + Sync,
 {
-    type Value = Vec<E::Model>;
+    type Value = Vec<Arc<E::Model>>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -169,7 +178,7 @@ where
         let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
         for row in rows {
             if let Some(key) = (self.key)(&row) {
-                grouped.entry(key).or_default().push(row);
+                grouped.entry(key).or_default().push(Arc::new(row));
             }
         }
         Ok(grouped)
@@ -369,8 +378,10 @@ impl Loaders {
     /// # Errors
     /// Database failures.
     pub async fn policy(&self) -> AppResult<&ClinicPolicy> {
+        // Boxed, like `Relation::load_one`'s batch: the query's future is
+        // large and only the first caller awaits it.
         self.policy
-            .get_or_try_init(|| current_policy(&self.db))
+            .get_or_try_init(|| Box::pin(current_policy(&self.db)))
             .await
     }
 }

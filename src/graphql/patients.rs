@@ -75,7 +75,7 @@ impl PatientQuery {
         match patients::find_patient(&state.db, id).await {
             Ok(row) => {
                 audit_reads(state, request, "patient", &[&row]).await;
-                Ok(Some(Patient(row)))
+                Ok(Some(Patient::from(row)))
             }
             Err(AppError::NotFound { .. }) => Ok(None),
             Err(error) => Err(error.into()),
@@ -128,7 +128,7 @@ impl PatientQuery {
             rows,
             total,
             |(_, cursor)| Ok(cursor.clone()),
-            |(row, _)| Patient(row),
+            |(row, _)| Patient::from(row),
         )?
         .into())
     }
@@ -175,7 +175,7 @@ impl PatientMutation {
         )
         .await?;
         Ok(CreatePatientPayload {
-            patient: Patient(patient),
+            patient: Patient::from(patient),
         })
     }
 
@@ -216,7 +216,7 @@ impl PatientMutation {
         )
         .await?;
         Ok(UpdatePatientPayload {
-            patient: Patient(patient),
+            patient: Patient::from(patient),
         })
     }
 
@@ -234,7 +234,7 @@ impl PatientMutation {
             patients::archive_patient(&state.db, request_context(ctx)?, id, input.expected_version)
                 .await?;
         Ok(ArchivePatientPayload {
-            patient: Patient(patient),
+            patient: Patient::from(patient),
         })
     }
 
@@ -296,5 +296,5 @@ async fn change_consent(
         consent_text_version,
     )
     .await?;
-    Ok(Patient(patient))
+    Ok(Patient::from(patient))
 }

@@ -74,7 +74,7 @@ impl ProcedureQuery {
                 let request = request_context(ctx)?;
                 audit_procedure_reads(state, request, "procedure", AuditAction::Read, &[&row])
                     .await;
-                Ok(Some(Procedure(row)))
+                Ok(Some(Procedure::from(row)))
             }
             Err(AppError::NotFound { .. }) => Ok(None),
             Err(error) => Err(error.into()),
@@ -125,7 +125,7 @@ impl ProcedureQuery {
             rows.rows.iter(),
         )
         .await?;
-        Ok(connection(rows, total, procedures::cursor_of, Procedure)?.into())
+        Ok(connection(rows, total, procedures::cursor_of, Procedure::from)?.into())
     }
 
     /// Consultations and procedures starting in `[from, to)` (at most 62
@@ -180,7 +180,7 @@ impl ProcedureQuery {
             &read,
         )
         .await;
-        Ok(rows.into_iter().map(Procedure).collect())
+        Ok(rows.into_iter().map(Procedure::from).collect())
     }
 
     /// A device by id (staff).
@@ -192,7 +192,7 @@ impl ProcedureQuery {
     ) -> async_graphql::Result<Option<Device>> {
         let state = app_state(ctx)?;
         match devices::find_device(&state.db, parse_id(&id, "id")?).await {
-            Ok(row) => Ok(Some(Device(row))),
+            Ok(row) => Ok(Some(Device::from(row))),
             Err(AppError::NotFound { .. }) => Ok(None),
             Err(error) => Err(error.into()),
         }
@@ -222,7 +222,7 @@ impl ProcedureQuery {
             kind: filter.kind,
         };
         let (rows, total) = devices::list_devices(&state.db, filter, &page).await?;
-        Ok(connection(rows, total, devices::device_cursor, Device)?.into())
+        Ok(connection(rows, total, devices::device_cursor, Device::from)?.into())
     }
 }
 
@@ -257,7 +257,7 @@ impl ProcedureMutation {
         let state = app_state(ctx)?;
         let procedure = procedures::schedule(&state.db, request_context(ctx)?, booking).await?;
         Ok(ScheduleProcedurePayload {
-            procedure: Procedure(procedure),
+            procedure: Procedure::from(procedure),
         })
     }
 
@@ -284,7 +284,7 @@ impl ProcedureMutation {
         )
         .await?;
         Ok(StartProcedurePayload {
-            procedure: Procedure(procedure),
+            procedure: Procedure::from(procedure),
         })
     }
 
@@ -320,8 +320,8 @@ impl ProcedureMutation {
         )
         .await?;
         Ok(AddDeviceSessionPayload {
-            procedure: Procedure(procedure),
-            device_session: DeviceSession(session),
+            procedure: Procedure::from(procedure),
+            device_session: DeviceSession::from(session),
         })
     }
 
@@ -348,7 +348,7 @@ impl ProcedureMutation {
         )
         .await?;
         Ok(CompleteProcedurePayload {
-            procedure: Procedure(procedure),
+            procedure: Procedure::from(procedure),
         })
     }
 
@@ -368,7 +368,7 @@ impl ProcedureMutation {
         )
         .await?;
         Ok(SignProcedurePayload {
-            procedure: Procedure(procedure),
+            procedure: Procedure::from(procedure),
         })
     }
 
@@ -397,8 +397,8 @@ impl ProcedureMutation {
         )
         .await?;
         Ok(AmendProcedurePayload {
-            procedure: Procedure(procedure),
-            amendment: ProcedureAmendment(amendment),
+            procedure: Procedure::from(procedure),
+            amendment: ProcedureAmendment::from(amendment),
         })
     }
 
@@ -420,7 +420,7 @@ impl ProcedureMutation {
         )
         .await?;
         Ok(CancelProcedurePayload {
-            procedure: Procedure(procedure),
+            procedure: Procedure::from(procedure),
         })
     }
 
@@ -435,7 +435,7 @@ impl ProcedureMutation {
             devices::create_device(&app_state(ctx)?.db, request_context(ctx)?, input.into())
                 .await?;
         Ok(CreateDevicePayload {
-            device: Device(device),
+            device: Device::from(device),
         })
     }
 
@@ -458,7 +458,7 @@ impl ProcedureMutation {
         )
         .await?;
         Ok(UpdateDevicePayload {
-            device: Device(device),
+            device: Device::from(device),
         })
     }
 
@@ -473,7 +473,7 @@ impl ProcedureMutation {
             devices::register_cartridge(&app_state(ctx)?.db, request_context(ctx)?, input.into())
                 .await?;
         Ok(RegisterCartridgePayload {
-            cartridge: Cartridge(cartridge),
+            cartridge: Cartridge::from(cartridge),
         })
     }
 }

@@ -1,6 +1,8 @@
 //! `Consultation`, `Screening`, `TreatmentPlan`, `InformedConsent` and
 //! their inputs and payloads.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -26,7 +28,13 @@ use crate::{
 };
 
 /// A consultation: the patient's visit with a provider before treatment.
-pub struct Consultation(pub consultations::Model);
+pub struct Consultation(pub Arc<consultations::Model>);
+
+impl From<consultations::Model> for Consultation {
+    fn from(row: consultations::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A consultation: the patient's visit with a provider before treatment.
 #[Object]
@@ -133,7 +141,13 @@ pub struct ConsultationAssessment {
 }
 
 /// A contraindication screening (clinical).
-pub struct Screening(pub screenings::Model);
+pub struct Screening(pub Arc<screenings::Model>);
+
+impl From<screenings::Model> for Screening {
+    fn from(row: screenings::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A contraindication screening (R-SCREENING; clinical).
 #[Object]
@@ -264,7 +278,13 @@ impl From<ScreeningAnswersView> for ScreeningAnswers {
 }
 
 /// A treatment plan: a series of sessions (R-SERIES).
-pub struct TreatmentPlan(pub treatment_plans::Model);
+pub struct TreatmentPlan(pub Arc<treatment_plans::Model>);
+
+impl From<treatment_plans::Model> for TreatmentPlan {
+    fn from(row: treatment_plans::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A treatment plan: a series of sessions, then a refresher a year
 /// (R-SERIES).
@@ -341,7 +361,13 @@ impl TreatmentPlan {
 }
 
 /// A signed informed consent for micro-needling (R-CONSENT); immutable.
-pub struct InformedConsent(pub informed_consents::Model);
+pub struct InformedConsent(pub Arc<informed_consents::Model>);
+
+impl From<informed_consents::Model> for InformedConsent {
+    fn from(row: informed_consents::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A signed informed consent for micro-needling (R-CONSENT); immutable.
 #[Object]
@@ -585,7 +611,7 @@ crate::connection_types!(
 async fn patient_procedures(
     ctx: &Context<'_>,
     patient_id: uuid::Uuid,
-) -> async_graphql::Result<Vec<crate::entities::procedures::Model>> {
+) -> async_graphql::Result<Vec<Arc<crate::entities::procedures::Model>>> {
     Ok(ctx
         .data::<Loaders>()?
         .procedures_by_patient

@@ -1,5 +1,7 @@
 //! `FollowUp`, the aftercare plan, and their inputs and payloads.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -23,7 +25,13 @@ use crate::{
 };
 
 /// A call or review after a procedure.
-pub struct FollowUp(pub follow_ups::Model);
+pub struct FollowUp(pub Arc<follow_ups::Model>);
+
+impl From<follow_ups::Model> for FollowUp {
+    fn from(row: follow_ups::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A call or review after a procedure (R-FOLLOWUP), on a channel the
 /// patient consents to (R-CONTACT). What the patient reported is clinical.

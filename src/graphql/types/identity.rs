@@ -27,7 +27,7 @@ pub async fn load_user(
         .load_one(id)
         .await?
         .and_then(|rows| rows.into_iter().next())
-        .map(User::from))
+        .map(|row| User::from(std::sync::Arc::unwrap_or_clone(row))))
 }
 
 /// A staff member's account.

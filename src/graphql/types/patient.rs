@@ -1,5 +1,7 @@
 //! `Patient`, its medical history and contact consent, and their inputs.
 
+use std::sync::Arc;
+
 use std::collections::BTreeSet;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
@@ -36,7 +38,13 @@ use crate::{
 /// A patient of the clinic. Demographics and contact data are visible to
 /// all staff (and partners with `patients:read`); the skin assessment and
 /// medical history only to admins and providers.
-pub struct Patient(pub patients::Model);
+pub struct Patient(pub Arc<patients::Model>);
+
+impl From<patients::Model> for Patient {
+    fn from(row: patients::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A postal address.
 #[derive(SimpleObject, Clone, Debug)]
@@ -129,6 +137,18 @@ pub async fn load_patient(
     id: uuid::Uuid,
     operation: &str,
 ) -> async_graphql::Result<Option<Patient>> {
+    // Boxed: async-graphql gives each field of an object a future as large
+    // as the object's largest field, and this one holds a patient row and
+    // an audit send (~1 KB) that `Procedure.id` and its siblings would all
+    // pay for.
+    Box::pin(load_audited_patient(ctx, id, operation)).await
+}
+
+async fn load_audited_patient(
+    ctx: &Context<'_>,
+    id: uuid::Uuid,
+    operation: &str,
+) -> async_graphql::Result<Option<Patient>> {
     let request = request_context(ctx)?;
     authorize(&request.actor, PatientAccess::Read)?;
     let Some(patient) = ctx
@@ -156,7 +176,7 @@ pub async fn load_patient(
 async fn consent_history(
     ctx: &Context<'_>,
     patient_id: uuid::Uuid,
-) -> async_graphql::Result<Vec<contact_consents::Model>> {
+) -> async_graphql::Result<Vec<Arc<contact_consents::Model>>> {
     let loaders = ctx.data::<Loaders>()?;
     let mut history = loaders
         .contact_consents
@@ -248,7 +268,7 @@ impl Patient {
                     .iter()
                     .rev()
                     .find(|row| row.channel == *channel)
-                    .map(ChannelConsent::from)
+                    .map(|row| ChannelConsent::from(&**row))
                     .unwrap_or(ChannelConsent {
                         channel: *channel,
                         granted: false,
@@ -283,7 +303,7 @@ impl Patient {
         Ok(consent_history(ctx, self.0.id)
             .await?
             .iter()
-            .map(ChannelConsent::from)
+            .map(|row| ChannelConsent::from(&**row))
             .collect())
     }
     /// Fitzpatrick skin type (clinical).
@@ -329,7 +349,7 @@ impl Patient {
                     .patient(self.0.id),
             )
             .await;
-        Ok(history.map(MedicalHistory::from))
+        Ok(history.map(|row| MedicalHistory::from(Arc::unwrap_or_clone(row))))
     }
     /// The patient's consultations, by start time (staff, or partners with
     /// `schedule:read`).

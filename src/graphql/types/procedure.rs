@@ -1,6 +1,8 @@
 //! `Procedure`, `DeviceSession`, `Device`, `Cartridge`, amendments, the
 //! `Appointment` union, and their inputs and payloads.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 
@@ -39,7 +41,13 @@ fn mm(micrometres: i32) -> f64 {
 }
 
 /// A micro-needling procedure, from booking to signature.
-pub struct Procedure(pub procedures::Model);
+pub struct Procedure(pub Arc<procedures::Model>);
+
+impl From<procedures::Model> for Procedure {
+    fn from(row: procedures::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A micro-needling procedure: SCHEDULED → IN_PROGRESS → COMPLETED →
 /// SIGNED (immutable; corrected by amendments), or CANCELLED. The
@@ -282,7 +290,7 @@ impl Procedure {
 async fn sessions_of(
     ctx: &Context<'_>,
     procedure_id: uuid::Uuid,
-) -> async_graphql::Result<Vec<device_sessions::Model>> {
+) -> async_graphql::Result<Vec<Arc<device_sessions::Model>>> {
     Ok(ctx
         .data::<Loaders>()?
         .sessions_by_procedure
@@ -345,7 +353,13 @@ impl From<ChartedRecord> for ChartedRecordView {
 }
 
 /// A correction of a signed procedure (R-RECORDS).
-pub struct ProcedureAmendment(pub procedure_amendments::Model);
+pub struct ProcedureAmendment(pub Arc<procedure_amendments::Model>);
+
+impl From<procedure_amendments::Model> for ProcedureAmendment {
+    fn from(row: procedure_amendments::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A correction of a signed procedure: who, when, why and what changed
 /// (R-RECORDS).
@@ -394,7 +408,13 @@ pub struct AmendedField {
 }
 
 /// One device and cartridge over one area of a procedure (clinical).
-pub struct DeviceSession(pub device_sessions::Model);
+pub struct DeviceSession(pub Arc<device_sessions::Model>);
+
+impl From<device_sessions::Model> for DeviceSession {
+    fn from(row: device_sessions::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// One device and cartridge over one area of a procedure, with its
 /// settings (clinical).
@@ -478,7 +498,13 @@ impl DeviceSession {
 }
 
 /// A micro-needling pen or roller.
-pub struct Device(pub devices::Model);
+pub struct Device(pub Arc<devices::Model>);
+
+impl From<devices::Model> for Device {
+    fn from(row: devices::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A micro-needling pen or roller (R-DEVICE: only ACTIVE ones are used).
 #[Object]
@@ -546,7 +572,13 @@ impl Device {
 }
 
 /// A sterile, single-use needle cartridge.
-pub struct Cartridge(pub cartridges::Model);
+pub struct Cartridge(pub Arc<cartridges::Model>);
+
+impl From<cartridges::Model> for Cartridge {
+    fn from(row: cartridges::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// A sterile, single-use needle cartridge (R-CARTRIDGE).
 #[Object]
@@ -603,8 +635,8 @@ pub enum Appointment {
 impl From<ScheduledAppointment> for Appointment {
     fn from(appointment: ScheduledAppointment) -> Self {
         match appointment {
-            ScheduledAppointment::Consultation(row) => Self::Consultation(Consultation(row)),
-            ScheduledAppointment::Procedure(row) => Self::Procedure(Procedure(row)),
+            ScheduledAppointment::Consultation(row) => Self::Consultation(Consultation::from(row)),
+            ScheduledAppointment::Procedure(row) => Self::Procedure(Procedure::from(row)),
         }
     }
 }
