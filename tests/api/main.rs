@@ -28,4 +28,5 @@ mod staff;
 mod startup;
 mod subscriptions;
 mod transport;
+mod vendored;
 mod webhooks;
