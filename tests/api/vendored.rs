@@ -15,7 +15,8 @@ async fn a_null_column_reads_as_none_and_its_error_names_the_column_as_upstream(
             .db
             .query_one_raw(Statement::from_string(
                 backend,
-                r#"SELECT NULL AS notes, NULL AS "odd""name", 'kept' AS plain"#,
+                r#"SELECT NULL AS notes, NULL AS "odd""name", 'kept' AS plain,
+                          NULL AS "Col_1", NULL AS "p_notes""#,
             ))
             .await
             .unwrap()
@@ -31,14 +32,26 @@ async fn a_null_column_reads_as_none_and_its_error_names_the_column_as_upstream(
                 .as_deref(),
             Some("kept")
         );
-        for (column, named) in [("notes", r#""notes""#), ("odd\"name", r#""odd\"name""#)] {
-            match row.try_get::<String>("", column) {
+        // A related model's columns are read with a prefix (`p_` + `notes`).
+        for (prefix, column, named) in [
+            ("", "notes", r#""notes""#),
+            ("", "Col_1", r#""Col_1""#),
+            ("p_", "notes", r#""p_notes""#),
+            ("", "odd\"name", r#""odd\"name""#),
+        ] {
+            match row.try_get::<String>(prefix, column) {
                 Err(DbErr::Type(message)) => assert_eq!(
                     message,
                     format!("A null value was encountered while decoding {named}")
                 ),
                 other => panic!("{column}: expected a null-value type error, got {other:?}"),
             }
+        }
+        match row.try_get_by_index::<String>(0) {
+            Err(DbErr::Type(message)) => {
+                assert_eq!(message, "A null value was encountered while decoding 0")
+            }
+            other => panic!("column 0: expected a null-value type error, got {other:?}"),
         }
     })
     .await;

@@ -1,6 +1,8 @@
 //! Staff, partner clients, sessions: `User`, `License`, `ApiClient`,
 //! `Viewer`, `SessionPayload` and their inputs and payloads.
 
+use std::sync::Arc;
+
 use async_graphql::{ID, InputObject, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 
@@ -27,7 +29,7 @@ pub async fn load_user(
         .load_one(id)
         .await?
         .and_then(|rows| rows.into_iter().next())
-        .map(|row| User::from(std::sync::Arc::unwrap_or_clone(row))))
+        .map(|row| User::from(Arc::unwrap_or_clone(row))))
 }
 
 /// A staff member's account.

@@ -1,8 +1,6 @@
 //! `Patient`, its medical history and contact consent, and their inputs.
 
-use std::sync::Arc;
-
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, sync::Arc};
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
