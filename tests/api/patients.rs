@@ -5,6 +5,7 @@
 use dermagraph::{
     auth::actor::RequestContext,
     domain::{patient::ContactChannel, staff::Role},
+    entities::patients,
     services::patients::{
         ClinicalDetails, ConsentGrant, Demographics, MedicalHistoryInput, create_patient,
         insert_with_free_chart_number,
@@ -380,7 +381,7 @@ async fn the_total_is_counted_only_when_the_client_asks_for_it() {
 async fn a_chart_number_already_taken_is_drawn_again_not_a_conflict() {
     for_each_backend(|app| async move {
         let first = seed_patient(&app, "Maya", "Okafor").await;
-        let taken = dermagraph::entities::patients::Entity::find_by_id(first)
+        let taken = patients::Entity::find_by_id(first)
             .one(&app.db)
             .await
             .unwrap()
@@ -396,14 +397,14 @@ async fn a_chart_number_already_taken_is_drawn_again_not_a_conflict() {
         .await
         .expect("a collision of chart numbers is not the caller's conflict");
         assert_eq!(stored.chart_number, "DG-ZZZZZZ");
-        let reread = dermagraph::entities::patients::Entity::find_by_id(second.id)
+        let reread = patients::Entity::find_by_id(second.id)
             .one(&app.db)
             .await
             .unwrap()
             .expect("stored");
         assert_eq!(reread.chart_number, "DG-ZZZZZZ");
         assert_eq!(reread.first_name, "Liam");
-        let unchanged = dermagraph::entities::patients::Entity::find_by_id(first)
+        let unchanged = patients::Entity::find_by_id(first)
             .one(&app.db)
             .await
             .unwrap()

@@ -27,14 +27,10 @@ use crate::{
     services::consultations::{Assessment, PhotoReference as StoredPhoto, PlanProposal},
 };
 
-/// A consultation: the patient's visit with a provider before treatment.
-pub struct Consultation(pub Arc<consultations::Model>);
-
-impl From<consultations::Model> for Consultation {
-    fn from(row: consultations::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A consultation: the patient's visit with a provider before treatment.
+    Consultation(consultations::Model)
+);
 
 /// A consultation: the patient's visit with a provider before treatment.
 #[Object]
@@ -140,14 +136,10 @@ pub struct ConsultationAssessment {
     pub photos: Vec<PhotoReference>,
 }
 
-/// A contraindication screening (clinical).
-pub struct Screening(pub Arc<screenings::Model>);
-
-impl From<screenings::Model> for Screening {
-    fn from(row: screenings::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A contraindication screening (clinical).
+    Screening(screenings::Model)
+);
 
 /// A contraindication screening (R-SCREENING; clinical).
 #[Object]
@@ -277,14 +269,10 @@ impl From<ScreeningAnswersView> for ScreeningAnswers {
     }
 }
 
-/// A treatment plan: a series of sessions (R-SERIES).
-pub struct TreatmentPlan(pub Arc<treatment_plans::Model>);
-
-impl From<treatment_plans::Model> for TreatmentPlan {
-    fn from(row: treatment_plans::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A treatment plan: a series of sessions (R-SERIES).
+    TreatmentPlan(treatment_plans::Model)
+);
 
 /// A treatment plan: a series of sessions, then a refresher a year
 /// (R-SERIES).
@@ -360,14 +348,10 @@ impl TreatmentPlan {
     }
 }
 
-/// A signed informed consent for micro-needling (R-CONSENT); immutable.
-pub struct InformedConsent(pub Arc<informed_consents::Model>);
-
-impl From<informed_consents::Model> for InformedConsent {
-    fn from(row: informed_consents::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A signed informed consent for micro-needling (R-CONSENT); immutable.
+    InformedConsent(informed_consents::Model)
+);
 
 /// A signed informed consent for micro-needling (R-CONSENT); immutable.
 #[Object]

@@ -1,7 +1,5 @@
 //! `FollowUp`, the aftercare plan, and their inputs and payloads.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -24,14 +22,10 @@ use crate::{
     services::follow_ups::{AdverseEventReport, FollowUpReport},
 };
 
-/// A call or review after a procedure.
-pub struct FollowUp(pub Arc<follow_ups::Model>);
-
-impl From<follow_ups::Model> for FollowUp {
-    fn from(row: follow_ups::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A call or review after a procedure.
+    FollowUp(follow_ups::Model)
+);
 
 /// A call or review after a procedure (R-FOLLOWUP), on a channel the
 /// patient consents to (R-CONTACT). What the patient reported is clinical.

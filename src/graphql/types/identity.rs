@@ -1,8 +1,6 @@
 //! Staff, partner clients, sessions: `User`, `License`, `ApiClient`,
 //! `Viewer`, `SessionPayload` and their inputs and payloads.
 
-use std::sync::Arc;
-
 use async_graphql::{ID, InputObject, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 
@@ -29,7 +27,7 @@ pub async fn load_user(
         .load_one(id)
         .await?
         .and_then(|rows| rows.into_iter().next())
-        .map(|row| User::from(Arc::unwrap_or_clone(row))))
+        .map(|row| User::from(&*row)))
 }
 
 /// A staff member's account.
@@ -60,11 +58,19 @@ pub struct User {
 
 impl From<users::Model> for User {
     fn from(user: users::Model) -> Self {
+        Self::from(&user)
+    }
+}
+
+/// From a row the request's loaders share: copies only what is shown (not
+/// the password hash or the other account columns).
+impl From<&users::Model> for User {
+    fn from(user: &users::Model) -> Self {
         Self {
-            license: license_of(&user).map(License::from),
+            license: license_of(user).map(License::from),
             id: ID(user.id.to_string()),
-            email: user.email,
-            display_name: user.display_name,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
             role: user.role,
             active: user.active,
             created_at: user.created_at,

@@ -33,16 +33,12 @@ use crate::{
     },
 };
 
-/// A patient of the clinic. Demographics and contact data are visible to
-/// all staff (and partners with `patients:read`); the skin assessment and
-/// medical history only to admins and providers.
-pub struct Patient(pub Arc<patients::Model>);
-
-impl From<patients::Model> for Patient {
-    fn from(row: patients::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A patient of the clinic. Demographics and contact data are visible to
+    /// all staff (and partners with `patients:read`); the skin assessment and
+    /// medical history only to admins and providers.
+    Patient(patients::Model)
+);
 
 /// A postal address.
 #[derive(SimpleObject, Clone, Debug)]

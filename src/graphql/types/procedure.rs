@@ -40,14 +40,10 @@ fn mm(micrometres: i32) -> f64 {
     f64::from(micrometres) / 1000.0
 }
 
-/// A micro-needling procedure, from booking to signature.
-pub struct Procedure(pub Arc<procedures::Model>);
-
-impl From<procedures::Model> for Procedure {
-    fn from(row: procedures::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A micro-needling procedure, from booking to signature.
+    Procedure(procedures::Model)
+);
 
 /// A micro-needling procedure: SCHEDULED → IN_PROGRESS → COMPLETED →
 /// SIGNED (immutable; corrected by amendments), or CANCELLED. The
@@ -352,14 +348,10 @@ impl From<ChartedRecord> for ChartedRecordView {
     }
 }
 
-/// A correction of a signed procedure (R-RECORDS).
-pub struct ProcedureAmendment(pub Arc<procedure_amendments::Model>);
-
-impl From<procedure_amendments::Model> for ProcedureAmendment {
-    fn from(row: procedure_amendments::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A correction of a signed procedure (R-RECORDS).
+    ProcedureAmendment(procedure_amendments::Model)
+);
 
 /// A correction of a signed procedure: who, when, why and what changed
 /// (R-RECORDS).
@@ -407,14 +399,10 @@ pub struct AmendedField {
     pub new_value: Json<serde_json::Value>,
 }
 
-/// One device and cartridge over one area of a procedure (clinical).
-pub struct DeviceSession(pub Arc<device_sessions::Model>);
-
-impl From<device_sessions::Model> for DeviceSession {
-    fn from(row: device_sessions::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// One device and cartridge over one area of a procedure (clinical).
+    DeviceSession(device_sessions::Model)
+);
 
 /// One device and cartridge over one area of a procedure, with its
 /// settings (clinical).
@@ -497,14 +485,10 @@ impl DeviceSession {
     }
 }
 
-/// A micro-needling pen or roller.
-pub struct Device(pub Arc<devices::Model>);
-
-impl From<devices::Model> for Device {
-    fn from(row: devices::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A micro-needling pen or roller.
+    Device(devices::Model)
+);
 
 /// A micro-needling pen or roller (R-DEVICE: only ACTIVE ones are used).
 #[Object]
@@ -571,14 +555,10 @@ impl Device {
     }
 }
 
-/// A sterile, single-use needle cartridge.
-pub struct Cartridge(pub Arc<cartridges::Model>);
-
-impl From<cartridges::Model> for Cartridge {
-    fn from(row: cartridges::Model) -> Self {
-        Self(Arc::new(row))
-    }
-}
+super::row_object!(
+    /// A sterile, single-use needle cartridge.
+    Cartridge(cartridges::Model)
+);
 
 /// A sterile, single-use needle cartridge (R-CARTRIDGE).
 #[Object]
