@@ -14,6 +14,7 @@ mod m20261124_000005_create_consultations;
 mod m20261124_000006_create_procedures;
 mod m20261124_000007_create_follow_ups;
 mod m20261124_000008_create_webhooks;
+mod m20261201_000009_audit_action_index_without_reads;
 
 /// Every migration of the application, in the order they apply.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_create_procedures::Migration),
             Box::new(m20261124_000007_create_follow_ups::Migration),
             Box::new(m20261124_000008_create_webhooks::Migration),
+            Box::new(m20261201_000009_audit_action_index_without_reads::Migration),
         ]
     }
 }

@@ -11,8 +11,10 @@ use std::{ops::Deref, time::Duration};
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait, prelude::Uuid,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Select,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    prelude::{Expr, Uuid},
 };
 use tokio::{
     sync::{mpsc, oneshot},
@@ -364,6 +366,18 @@ pub async fn list_audit_events(
     filter: &AuditFilter,
     page: &PageRequest,
 ) -> AppResult<(Page<audit_events::Model>, i64)> {
+    newest_first(
+        db,
+        audit_events_matching(filter),
+        audit_events::Column::Id,
+        AUDIT_NEWEST_FIRST,
+        page,
+    )
+    .await
+}
+
+/// The audit rows `filter` selects, unordered.
+pub fn audit_events_matching(filter: &AuditFilter) -> Select<audit_events::Entity> {
     let mut query = audit_events::Entity::find();
     if let Some(actor_id) = filter.actor_id {
         query = query.filter(audit_events::Column::ActorId.eq(actor_id));
@@ -373,6 +387,11 @@ pub async fn list_audit_events(
     }
     if let Some(action) = filter.action {
         query = query.filter(audit_events::Column::Action.eq(action));
+        if action != AuditAction::Read {
+            // The index by action leaves reads out (migration 9); SQLite
+            // uses it only when the query states its condition as written.
+            query = query.filter(Expr::cust(ACTION_INDEX_CONDITION));
+        }
     }
     if let Some(from) = filter.from {
         query = query.filter(audit_events::Column::OccurredAt.gte(from));
@@ -380,12 +399,8 @@ pub async fn list_audit_events(
     if let Some(to) = filter.to {
         query = query.filter(audit_events::Column::OccurredAt.lt(to));
     }
-    newest_first(
-        db,
-        query,
-        audit_events::Column::Id,
-        AUDIT_NEWEST_FIRST,
-        page,
-    )
-    .await
+    query
 }
+
+/// The condition of the audit log's index by action, word for word.
+const ACTION_INDEX_CONDITION: &str = "\"action\" <> 'READ'";
