@@ -31,6 +31,15 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
+super::core_columns!(
+    /// What lists of cartridges read: serial, lot, expiry, the procedure.
+    id: Uuid,
+    serial: String,
+    lot_number: String,
+    expires_on: Date,
+    procedure_id: Option<Uuid>,
+);
+
 /// Linked by id columns.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

@@ -41,6 +41,16 @@ pub struct Model {
     pub version: i32,
 }
 
+super::core_columns!(
+    /// What lists of consultations read: keys, times, status.
+    id: Uuid,
+    patient_id: Uuid,
+    provider_id: Uuid,
+    starts_at_s: i64,
+    ends_at_s: i64,
+    status: ConsultationStatus,
+);
+
 /// Linked by id columns.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

@@ -47,6 +47,19 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
+super::core_columns!(
+    /// What lists of device sessions read: keys, area, depth, passes, times.
+    id: Uuid,
+    procedure_id: Uuid,
+    device_id: Uuid,
+    cartridge_id: Uuid,
+    area: TreatmentArea,
+    depth_um: i32,
+    passes: i32,
+    started_at_s: i64,
+    ended_at_s: i64,
+);
+
 /// Linked by id columns.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

@@ -58,6 +58,17 @@ pub struct Model {
     pub version: i32,
 }
 
+super::core_columns!(
+    /// What lists of follow-ups read: keys, kind, due time, channel, status.
+    id: Uuid,
+    procedure_id: Uuid,
+    patient_id: Uuid,
+    kind: FollowUpKind,
+    due_at_s: i64,
+    channel: ContactChannel,
+    status: FollowUpStatus,
+);
+
 /// Linked by id columns.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

@@ -2,6 +2,32 @@
 //! and none of these types is exposed through GraphQL; services convert them
 //! into domain values and GraphQL types.
 
+/// Declares an entity's `Core`: the columns its lists read, as a partial
+/// model, and `From<&Model>` to take them from a whole row. Lists that ask
+/// only for these fetch them alone (`graphql::rows`).
+macro_rules! core_columns {
+    ($(#[$meta:meta])* $($field:ident: $ty:ty),+ $(,)?) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, sea_orm::DerivePartialModel)]
+        #[sea_orm(entity = "Entity")]
+        pub struct Core {
+            $(
+                #[doc = concat!("`Model::", stringify!($field), "`.")]
+                pub $field: $ty,
+            )+
+        }
+
+        impl From<&Model> for Core {
+            fn from(row: &Model) -> Self {
+                Self {
+                    $($field: row.$field.clone(),)+
+                }
+            }
+        }
+    };
+}
+pub(crate) use core_columns;
+
 pub mod api_clients;
 pub mod audit_events;
 pub mod cartridges;

@@ -71,6 +71,18 @@ pub struct Model {
     pub version: i32,
 }
 
+super::core_columns!(
+    /// What lists of procedures read: keys, plan, times, status, areas.
+    id: Uuid,
+    patient_id: Uuid,
+    provider_id: Uuid,
+    treatment_plan_id: Option<Uuid>,
+    starts_at_s: i64,
+    ends_at_s: i64,
+    status: ProcedureStatus,
+    areas: String,
+);
+
 /// Linked by id columns.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

@@ -105,10 +105,15 @@ impl ConsultationQuery {
             .audit
             .record_all(request, "consultations", events)
             .await;
+        let cores: Vec<_> = rows
+            .rows
+            .iter()
+            .map(crate::entities::consultations::Core::from)
+            .collect();
         prefetch::consultations(
             ctx.data::<Loaders>()?,
             &prefetch::connection_nodes(ctx),
-            rows.rows.iter(),
+            cores.iter(),
         )
         .await?;
         Ok(connection(rows, total, consultations::cursor_of, Consultation::from)?.into())

@@ -67,10 +67,15 @@ impl FollowUpQuery {
                 .patient(row.patient_id)
         });
         state.audit.record_all(request, "followUps", events).await;
+        let cores: Vec<_> = rows
+            .rows
+            .iter()
+            .map(crate::entities::follow_ups::Core::from)
+            .collect();
         prefetch::follow_ups(
             ctx.data::<Loaders>()?,
             &prefetch::connection_nodes(ctx),
-            rows.rows.iter(),
+            cores.iter(),
         )
         .await?;
         Ok(connection(rows, total, follow_ups::cursor_of, FollowUp::from)?.into())

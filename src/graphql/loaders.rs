@@ -8,9 +8,13 @@ use std::{
     time::Duration,
 };
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{
+    Lookahead,
+    dataloader::{DataLoader, Loader},
+};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, prelude::Uuid,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, ModelTrait, QueryFilter,
+    QueryOrder, Select, prelude::Uuid,
 };
 
 use crate::{
@@ -21,26 +25,88 @@ use crate::{
         screenings, treatment_plans, users,
     },
     error::{AppError, AppResult},
+    graphql::rows::{CoreColumns, Row},
     services::policy::current_policy,
 };
 
-/// Rows of one table grouped by a UUID column, in the order of `order_by`:
-/// one `SELECT … WHERE column IN (…)` per batch.
-pub struct RowsBy<E: EntityTrait> {
-    db: DatabaseConnection,
-    column: E::Column,
-    order_by: E::Column,
-    key: fn(&E::Model) -> Option<Uuid>,
+/// What a relation keeps of each row: the whole row behind an `Arc`, or a
+/// [`Row`] of an entity whose lists can be fetched with their core columns.
+pub trait Kept: Clone + Send + Sync + 'static {
+    /// The table.
+    type Entity: EntityTrait<Model: Send + Sync> + Sync;
+
+    /// A whole row as kept.
+    fn whole(row: <Self::Entity as EntityTrait>::Model) -> Self;
+
+    /// The rows `select` picks with the columns lists read: whole rows,
+    /// unless the entity has a core.
+    fn fetch_lean(
+        select: Select<Self::Entity>,
+        db: &DatabaseConnection,
+    ) -> impl Future<Output = Result<Vec<Self>, DbErr>> + Send {
+        async move { Ok(select.all(db).await?.into_iter().map(Self::whole).collect()) }
+    }
+
+    /// Whether this is the whole row.
+    fn is_whole(&self) -> bool {
+        true
+    }
 }
 
-impl<E: EntityTrait> RowsBy<E> {
+impl<M> Kept for Arc<M>
+where
+    M: ModelTrait + FromQueryResult + Send + Sync + 'static,
+    M::Entity: EntityTrait<Model = M> + Sync,
+{
+    type Entity = M::Entity;
+
+    fn whole(row: M) -> Self {
+        Arc::new(row)
+    }
+}
+
+impl<E: CoreColumns + 'static> Kept for Row<E> {
+    type Entity = E;
+
+    fn whole(row: E::Model) -> Self {
+        Row::from_whole(Arc::new(row))
+    }
+
+    async fn fetch_lean(select: Select<E>, db: &DatabaseConnection) -> Result<Vec<Self>, DbErr> {
+        Ok(select
+            .into_partial_model::<E::Core>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(Row::from_core)
+            .collect())
+    }
+
+    fn is_whole(&self) -> bool {
+        Row::is_whole(self)
+    }
+}
+
+/// Whole rows of `E`, shared.
+pub type Whole<E> = Arc<<E as EntityTrait>::Model>;
+
+/// Rows of one table grouped by a UUID column, in the order of `order_by`:
+/// one `SELECT … WHERE column IN (…)` per batch.
+pub struct RowsBy<T: Kept> {
+    db: DatabaseConnection,
+    column: <T::Entity as EntityTrait>::Column,
+    order_by: <T::Entity as EntityTrait>::Column,
+    key: fn(&T) -> Option<Uuid>,
+}
+
+impl<T: Kept> RowsBy<T> {
     fn relation(
         db: &DatabaseConnection,
         window: Duration,
-        column: E::Column,
-        order_by: E::Column,
-        key: fn(&E::Model) -> Option<Uuid>,
-    ) -> Relation<E>
+        column: <T::Entity as EntityTrait>::Column,
+        order_by: <T::Entity as EntityTrait>::Column,
+        key: fn(&T) -> Option<Uuid>,
+    ) -> Relation<T>
     where
         Self: Loader<Uuid>,
     {
@@ -58,6 +124,22 @@ impl<E: EntityTrait> RowsBy<E> {
             fetched: Mutex::new(HashMap::new()),
         }
     }
+
+    fn select(&self, keys: &[Uuid]) -> Select<T::Entity> {
+        T::Entity::find()
+            .filter(self.column.is_in(keys.iter().copied()))
+            .order_by_asc(self.order_by)
+    }
+
+    fn group(&self, rows: Vec<T>) -> HashMap<Uuid, Vec<T>> {
+        let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
+        for row in rows {
+            if let Some(key) = (self.key)(&row) {
+                grouped.entry(key).or_default().push(row);
+            }
+        }
+        grouped
+    }
 }
 
 /// Keys per `IN (…)` list when fetching ahead, like the DataLoader's batches
@@ -72,41 +154,32 @@ const KEYS_PER_STATEMENT: usize = 1000;
 /// the request is descheduled for longer than the window (a busy server):
 /// fetching ahead makes a page cost the same statements under any load, and
 /// its fields wait for no window at all.
-pub struct Relation<E: EntityTrait> {
-    loader: DataLoader<RowsBy<E>>,
-    fetched: Mutex<HashMap<Uuid, SharedRows<E::Model>>>,
+pub struct Relation<T: Kept> {
+    loader: DataLoader<RowsBy<T>>,
+    fetched: Mutex<HashMap<Uuid, Arc<[T]>>>,
 }
-
-/// One key's rows, each behind an `Arc` so that the GraphQL objects made
-/// from them share the row instead of copying it.
-type SharedRows<M> = Arc<[Arc<M>]>;
 
 /// The rows a [`Relation::fetch_ahead`] call covers, shared with the
 /// relation's store rather than copied: the next level only reads the ids
 /// they point to.
-pub struct FetchedRows<M>(Vec<SharedRows<M>>);
+pub struct FetchedRows<T>(Vec<Arc<[T]>>);
 
-impl<M> FetchedRows<M> {
+impl<T> FetchedRows<T> {
     /// Every row, in key order, each key's rows in the relation's order.
-    pub fn iter(&self) -> impl Iterator<Item = &M> + Clone {
-        self.0.iter().flat_map(|rows| rows.iter().map(|row| &**row))
+    pub fn iter(&self) -> impl Iterator<Item = &T> + Clone {
+        self.0.iter().flat_map(|rows| rows.iter())
     }
 }
 
-impl<E> Relation<E>
+impl<T: Kept> Relation<T>
 where
-    E: EntityTrait + Send + Sync,
-    E::Model: Send + Sync + 'static,
-    E::Column: Send + Sync,
+    RowsBy<T>: Loader<Uuid, Value = Vec<T>, Error = async_graphql::Error>,
 {
     /// The rows of `key`: fetched ahead, or loaded in the next batch.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn load_one(
-        &self,
-        key: Uuid,
-    ) -> Result<Option<Vec<Arc<E::Model>>>, async_graphql::Error> {
+    pub async fn load_one(&self, key: Uuid) -> Result<Option<Vec<T>>, async_graphql::Error> {
         if let Some(rows) = self.fetched_rows(key) {
             return Ok(Some(rows));
         }
@@ -115,27 +188,50 @@ where
         Box::pin(self.loader.load_one(key)).await
     }
 
-    /// Fetches the rows of every key not fetched yet (one statement per
-    /// [`KEYS_PER_STATEMENT`] keys) and keeps them (an empty list for keys
-    /// without rows) for [`Self::load_one`]. Returns the rows of all `keys`,
-    /// to fetch the next level ahead.
+    /// Fetches the whole rows of every key not fetched whole yet (one
+    /// statement per [`KEYS_PER_STATEMENT`] keys) and keeps them (an empty
+    /// list for keys without rows) for [`Self::load_one`]. Returns the rows
+    /// of all `keys`, to fetch the next level ahead.
     ///
     /// # Errors
     /// Database failures.
     pub async fn fetch_ahead(
         &self,
         keys: impl IntoIterator<Item = Uuid>,
-    ) -> Result<FetchedRows<E::Model>, async_graphql::Error> {
+    ) -> Result<FetchedRows<T>, async_graphql::Error> {
+        self.fetch_ahead_with(keys, true).await
+    }
+
+    async fn fetch_ahead_with(
+        &self,
+        keys: impl IntoIterator<Item = Uuid>,
+        whole: bool,
+    ) -> Result<FetchedRows<T>, async_graphql::Error> {
         let keys: BTreeSet<Uuid> = keys.into_iter().collect();
         let missing: Vec<Uuid> = {
             let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
             keys.iter()
-                .filter(|key| !fetched.contains_key(key))
+                .filter(|key| {
+                    fetched
+                        .get(key)
+                        .is_none_or(|rows| whole && !rows.iter().all(Kept::is_whole))
+                })
                 .copied()
                 .collect()
         };
+        let rows_by = self.loader.loader();
         for chunk in missing.chunks(KEYS_PER_STATEMENT) {
-            let mut found = self.loader.loader().load(chunk).await?;
+            let select = rows_by.select(chunk);
+            let rows = if whole {
+                select
+                    .all(&rows_by.db)
+                    .await
+                    .map(|rows| rows.into_iter().map(T::whole).collect())
+            } else {
+                T::fetch_lean(select, &rows_by.db).await
+            }
+            .map_err(AppError::from)?;
+            let mut found = rows_by.group(rows);
             let mut fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
             for key in chunk {
                 fetched.insert(*key, found.remove(key).unwrap_or_default().into());
@@ -150,7 +246,7 @@ where
         ))
     }
 
-    fn fetched_rows(&self, key: Uuid) -> Option<Vec<Arc<E::Model>>> {
+    fn fetched_rows(&self, key: Uuid) -> Option<Vec<T>> {
         self.fetched
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -159,68 +255,100 @@ where
     }
 }
 
-impl<E> Loader<Uuid> for RowsBy<E>
-where
-    E: EntityTrait + Send + Sync,
-    E::Model: Send + Sync + 'static,
-    E::Column: Send + Sync,
-{
-    type Value = Vec<Arc<E::Model>>;
+impl<E: CoreColumns + 'static> Relation<Row<E>> {
+    /// Like [`Relation::fetch_ahead`], but with only the core columns when
+    /// `selection` (the field whose rows these are) asks for nothing else.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn fetch_ahead_for(
+        &self,
+        keys: impl IntoIterator<Item = Uuid>,
+        selection: &Lookahead<'_>,
+    ) -> Result<FetchedRows<Row<E>>, async_graphql::Error> {
+        self.fetch_ahead_with(keys, !E::core_suffices(selection))
+            .await
+    }
+
+    /// The whole row with this id (a relation by id): fetched ahead whole,
+    /// or loaded in the next batch.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn load_whole(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<Arc<E::Model>>, async_graphql::Error> {
+        let whole = |rows: Vec<Row<E>>| {
+            rows.into_iter()
+                .next()
+                .and_then(|row| row.whole_if_fetched().cloned())
+        };
+        if let Some(row) = self.fetched_rows(id).and_then(whole) {
+            return Ok(Some(row));
+        }
+        // The DataLoader reads whole rows.
+        let rows = Box::pin(self.loader.load_one(id)).await?;
+        Ok(rows.and_then(whole))
+    }
+}
+
+impl<T: Kept> Loader<Uuid> for RowsBy<T> {
+    type Value = Vec<T>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = E::find()
-            .filter(self.column.is_in(keys.iter().copied()))
-            .order_by_asc(self.order_by)
+        let rows = self
+            .select(keys)
             .all(&self.db)
             .await
             .map_err(AppError::from)?;
-        let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
-        for row in rows {
-            if let Some(key) = (self.key)(&row) {
-                grouped.entry(key).or_default().push(Arc::new(row));
-            }
-        }
-        Ok(grouped)
+        Ok(self.group(rows.into_iter().map(T::whole).collect()))
     }
 }
 
 /// The loaders of one request.
 pub struct Loaders {
     /// Patients by id.
-    pub patients: Relation<patients::Entity>,
+    pub patients: Relation<Whole<patients::Entity>>,
     /// Staff by id.
-    pub users: Relation<users::Entity>,
+    pub users: Relation<Whole<users::Entity>>,
     /// Medical histories by patient.
-    pub medical_histories: Relation<medical_histories::Entity>,
+    pub medical_histories: Relation<Whole<medical_histories::Entity>>,
     /// Contact-consent records by patient, oldest first.
-    pub contact_consents: Relation<contact_consents::Entity>,
+    pub contact_consents: Relation<Whole<contact_consents::Entity>>,
     /// Consultations by patient, by start time.
-    pub consultations_by_patient: Relation<consultations::Entity>,
+    pub consultations_by_patient: Relation<Row<consultations::Entity>>,
+    /// Consultations by id.
+    pub consultations: Relation<Row<consultations::Entity>>,
     /// Screenings by consultation.
-    pub screenings_by_consultation: Relation<screenings::Entity>,
+    pub screenings_by_consultation: Relation<Whole<screenings::Entity>>,
     /// Screenings by patient, oldest first.
-    pub screenings_by_patient: Relation<screenings::Entity>,
+    pub screenings_by_patient: Relation<Whole<screenings::Entity>>,
     /// Treatment plans by patient, oldest first.
-    pub plans_by_patient: Relation<treatment_plans::Entity>,
+    pub plans_by_patient: Relation<Whole<treatment_plans::Entity>>,
     /// Signed informed consents by patient, oldest first.
-    pub informed_consents: Relation<informed_consents::Entity>,
+    pub informed_consents: Relation<Whole<informed_consents::Entity>>,
     /// Procedures by patient, by start time.
-    pub procedures_by_patient: Relation<procedures::Entity>,
+    pub procedures_by_patient: Relation<Row<procedures::Entity>>,
     /// Procedures by id.
-    pub procedures: Relation<procedures::Entity>,
+    pub procedures: Relation<Row<procedures::Entity>>,
     /// Device sessions by procedure, in charting order.
-    pub sessions_by_procedure: Relation<device_sessions::Entity>,
+    pub sessions_by_procedure: Relation<Row<device_sessions::Entity>>,
+    /// Device sessions by id.
+    pub device_sessions: Relation<Row<device_sessions::Entity>>,
     /// Devices by id.
-    pub devices: Relation<devices::Entity>,
+    pub devices: Relation<Whole<devices::Entity>>,
     /// Cartridges by id.
-    pub cartridges: Relation<cartridges::Entity>,
+    pub cartridges: Relation<Row<cartridges::Entity>>,
     /// Amendments by procedure, oldest first.
-    pub amendments_by_procedure: Relation<procedure_amendments::Entity>,
+    pub amendments_by_procedure: Relation<Whole<procedure_amendments::Entity>>,
     /// Follow-ups by patient, by due time.
-    pub follow_ups_by_patient: Relation<follow_ups::Entity>,
+    pub follow_ups_by_patient: Relation<Row<follow_ups::Entity>>,
     /// Follow-ups by procedure, by due time.
-    pub follow_ups_by_procedure: Relation<follow_ups::Entity>,
+    pub follow_ups_by_procedure: Relation<Row<follow_ups::Entity>>,
+    /// Follow-ups by id.
+    pub follow_ups: Relation<Row<follow_ups::Entity>>,
     db: DatabaseConnection,
     policy: tokio::sync::OnceCell<ClinicPolicy>,
     fetches_ahead: bool,
@@ -254,119 +382,140 @@ impl Loaders {
                 window,
                 follow_ups::Column::PatientId,
                 follow_ups::Column::DueAtS,
-                |row: &follow_ups::Model| Some(row.patient_id),
+                |row: &Row<_>| Some(row.core().patient_id),
             ),
             follow_ups_by_procedure: RowsBy::relation(
                 db,
                 window,
                 follow_ups::Column::ProcedureId,
                 follow_ups::Column::DueAtS,
-                |row: &follow_ups::Model| Some(row.procedure_id),
+                |row: &Row<_>| Some(row.core().procedure_id),
+            ),
+            follow_ups: RowsBy::relation(
+                db,
+                window,
+                follow_ups::Column::Id,
+                follow_ups::Column::Id,
+                |row: &Row<_>| Some(row.core().id),
             ),
             procedures_by_patient: RowsBy::relation(
                 db,
                 window,
                 procedures::Column::PatientId,
                 procedures::Column::StartsAtS,
-                |row: &procedures::Model| Some(row.patient_id),
+                |row: &Row<_>| Some(row.core().patient_id),
             ),
             procedures: RowsBy::relation(
                 db,
                 window,
                 procedures::Column::Id,
                 procedures::Column::Id,
-                |row: &procedures::Model| Some(row.id),
+                |row: &Row<_>| Some(row.core().id),
             ),
             sessions_by_procedure: RowsBy::relation(
                 db,
                 window,
                 device_sessions::Column::ProcedureId,
                 device_sessions::Column::Id,
-                |row: &device_sessions::Model| Some(row.procedure_id),
+                |row: &Row<_>| Some(row.core().procedure_id),
+            ),
+            device_sessions: RowsBy::relation(
+                db,
+                window,
+                device_sessions::Column::Id,
+                device_sessions::Column::Id,
+                |row: &Row<_>| Some(row.core().id),
             ),
             devices: RowsBy::relation(
                 db,
                 window,
                 devices::Column::Id,
                 devices::Column::Id,
-                |row: &devices::Model| Some(row.id),
+                |row: &Whole<devices::Entity>| Some(row.id),
             ),
             cartridges: RowsBy::relation(
                 db,
                 window,
                 cartridges::Column::Id,
                 cartridges::Column::Id,
-                |row: &cartridges::Model| Some(row.id),
+                |row: &Row<_>| Some(row.core().id),
             ),
             amendments_by_procedure: RowsBy::relation(
                 db,
                 window,
                 procedure_amendments::Column::ProcedureId,
                 procedure_amendments::Column::Id,
-                |row: &procedure_amendments::Model| Some(row.procedure_id),
+                |row: &Whole<procedure_amendments::Entity>| Some(row.procedure_id),
             ),
             patients: RowsBy::relation(
                 db,
                 window,
                 patients::Column::Id,
                 patients::Column::Id,
-                |row: &patients::Model| Some(row.id),
+                |row: &Whole<patients::Entity>| Some(row.id),
             ),
             users: RowsBy::relation(
                 db,
                 window,
                 users::Column::Id,
                 users::Column::Id,
-                |row: &users::Model| Some(row.id),
+                |row: &Whole<users::Entity>| Some(row.id),
             ),
             medical_histories: RowsBy::relation(
                 db,
                 window,
                 medical_histories::Column::PatientId,
                 medical_histories::Column::PatientId,
-                |row: &medical_histories::Model| Some(row.patient_id),
+                |row: &Whole<medical_histories::Entity>| Some(row.patient_id),
             ),
             contact_consents: RowsBy::relation(
                 db,
                 window,
                 contact_consents::Column::PatientId,
                 contact_consents::Column::Id,
-                |row: &contact_consents::Model| Some(row.patient_id),
+                |row: &Whole<contact_consents::Entity>| Some(row.patient_id),
             ),
             consultations_by_patient: RowsBy::relation(
                 db,
                 window,
                 consultations::Column::PatientId,
                 consultations::Column::StartsAtS,
-                |row: &consultations::Model| Some(row.patient_id),
+                |row: &Row<_>| Some(row.core().patient_id),
+            ),
+            consultations: RowsBy::relation(
+                db,
+                window,
+                consultations::Column::Id,
+                consultations::Column::Id,
+                |row: &Row<_>| Some(row.core().id),
             ),
             screenings_by_consultation: RowsBy::relation(
                 db,
                 window,
                 screenings::Column::ConsultationId,
                 screenings::Column::Id,
-                |row: &screenings::Model| row.consultation_id,
+                |row: &Whole<screenings::Entity>| row.consultation_id,
             ),
             screenings_by_patient: RowsBy::relation(
                 db,
                 window,
                 screenings::Column::PatientId,
                 screenings::Column::Id,
-                |row: &screenings::Model| Some(row.patient_id),
+                |row: &Whole<screenings::Entity>| Some(row.patient_id),
             ),
             plans_by_patient: RowsBy::relation(
                 db,
                 window,
                 treatment_plans::Column::PatientId,
                 treatment_plans::Column::Id,
-                |row: &treatment_plans::Model| Some(row.patient_id),
+                |row: &Whole<treatment_plans::Entity>| Some(row.patient_id),
             ),
             informed_consents: RowsBy::relation(
                 db,
                 window,
                 informed_consents::Column::PatientId,
                 informed_consents::Column::Id,
-                |row: &informed_consents::Model| Some(row.patient_id),
+                |row: &Whole<informed_consents::Entity>| Some(row.patient_id),
             ),
         }
     }

@@ -14,6 +14,7 @@ pub mod persisted;
 pub mod policy;
 pub mod prefetch;
 pub mod procedures;
+pub mod rows;
 pub mod scalars;
 pub mod schemas;
 pub mod subscriptions;

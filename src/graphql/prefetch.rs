@@ -15,7 +15,7 @@ use sea_orm::prelude::Uuid;
 
 use crate::{
     entities::{consultations, device_sessions, follow_ups, procedures},
-    graphql::loaders::Loaders,
+    graphql::{loaders::Loaders, rows::Row},
 };
 
 /// Fetches ahead what `node` (a selection on `Patient`) asks for, for the
@@ -32,22 +32,34 @@ pub async fn patients(
         return Ok(());
     }
     let ids = || ids.iter().copied();
-    if node.field("consultations").exists() {
-        let rows = loaders.consultations_by_patient.fetch_ahead(ids()).await?;
+    let selection = node.field("consultations");
+    if selection.exists() {
+        let rows = loaders
+            .consultations_by_patient
+            .fetch_ahead_for(ids(), &selection)
+            .await?;
         Box::pin(consultations(
             loaders,
-            &node.field("consultations"),
-            rows.iter(),
+            &selection,
+            rows.iter().map(Row::core),
         ))
         .await?;
     }
-    if node.field("procedures").exists() {
-        let rows = loaders.procedures_by_patient.fetch_ahead(ids()).await?;
-        Box::pin(procedures(loaders, &node.field("procedures"), rows.iter())).await?;
+    let selection = node.field("procedures");
+    if selection.exists() {
+        let rows = loaders
+            .procedures_by_patient
+            .fetch_ahead_for(ids(), &selection)
+            .await?;
+        Box::pin(procedures(loaders, &selection, rows.iter().map(Row::core))).await?;
     }
-    if node.field("followUps").exists() {
-        let rows = loaders.follow_ups_by_patient.fetch_ahead(ids()).await?;
-        Box::pin(follow_ups(loaders, &node.field("followUps"), rows.iter())).await?;
+    let selection = node.field("followUps");
+    if selection.exists() {
+        let rows = loaders
+            .follow_ups_by_patient
+            .fetch_ahead_for(ids(), &selection)
+            .await?;
+        Box::pin(follow_ups(loaders, &selection, rows.iter().map(Row::core))).await?;
     }
     if node.field("medicalHistory").exists() {
         loaders.medical_histories.fetch_ahead(ids()).await?;
@@ -81,7 +93,7 @@ pub async fn patients(
 pub async fn consultations<'r>(
     loaders: &Loaders,
     node: &Lookahead<'_>,
-    rows: impl Iterator<Item = &'r consultations::Model> + Clone,
+    rows: impl Iterator<Item = &'r consultations::Core> + Clone,
 ) -> async_graphql::Result<()> {
     if !loaders.fetches_ahead() {
         return Ok(());
@@ -98,7 +110,7 @@ pub async fn consultations<'r>(
             .fetch_ahead(rows.clone().map(|row| row.id))
             .await?;
     }
-    patient_of(loaders, node, rows.clone().map(|row| row.patient_id)).await?;
+    patient_of(loaders, node, rows.map(|row| row.patient_id)).await?;
     Ok(())
 }
 
@@ -125,7 +137,7 @@ async fn patient_of(
 pub async fn procedures<'r>(
     loaders: &Loaders,
     node: &Lookahead<'_>,
-    rows: impl Iterator<Item = &'r procedures::Model> + Clone,
+    rows: impl Iterator<Item = &'r procedures::Core> + Clone,
 ) -> async_graphql::Result<()> {
     if !loaders.fetches_ahead() {
         return Ok(());
@@ -136,20 +148,22 @@ pub async fn procedures<'r>(
             .fetch_ahead(rows.clone().map(|row| row.provider_id))
             .await?;
     }
-    if node.field("deviceSessions").exists() {
+    let selection = node.field("deviceSessions");
+    if selection.exists() {
         let sessions = loaders
             .sessions_by_procedure
-            .fetch_ahead(rows.clone().map(|row| row.id))
+            .fetch_ahead_for(rows.clone().map(|row| row.id), &selection)
             .await?;
-        device_sessions(loaders, &node.field("deviceSessions"), sessions.iter()).await?;
+        device_sessions(loaders, &selection, sessions.iter().map(Row::core)).await?;
     }
-    if node.field("followUps").exists() {
+    let selection = node.field("followUps");
+    if selection.exists() {
         loaders
             .follow_ups_by_procedure
-            .fetch_ahead(rows.clone().map(|row| row.id))
+            .fetch_ahead_for(rows.clone().map(|row| row.id), &selection)
             .await?;
     }
-    patient_of(loaders, node, rows.clone().map(|row| row.patient_id)).await?;
+    patient_of(loaders, node, rows.map(|row| row.patient_id)).await?;
     Ok(())
 }
 
@@ -160,7 +174,7 @@ pub async fn procedures<'r>(
 pub async fn device_sessions<'r>(
     loaders: &Loaders,
     node: &Lookahead<'_>,
-    rows: impl Iterator<Item = &'r device_sessions::Model> + Clone,
+    rows: impl Iterator<Item = &'r device_sessions::Core> + Clone,
 ) -> async_graphql::Result<()> {
     if !loaders.fetches_ahead() {
         return Ok(());
@@ -171,10 +185,11 @@ pub async fn device_sessions<'r>(
             .fetch_ahead(rows.clone().map(|row| row.device_id))
             .await?;
     }
-    if node.field("cartridge").exists() {
+    let selection = node.field("cartridge");
+    if selection.exists() {
         loaders
             .cartridges
-            .fetch_ahead(rows.clone().map(|row| row.cartridge_id))
+            .fetch_ahead_for(rows.map(|row| row.cartridge_id), &selection)
             .await?;
     }
     Ok(())
@@ -187,21 +202,22 @@ pub async fn device_sessions<'r>(
 pub async fn follow_ups<'r>(
     loaders: &Loaders,
     node: &Lookahead<'_>,
-    rows: impl Iterator<Item = &'r follow_ups::Model> + Clone,
+    rows: impl Iterator<Item = &'r follow_ups::Core> + Clone,
 ) -> async_graphql::Result<()> {
     if !loaders.fetches_ahead() {
         return Ok(());
     }
     patient_of(loaders, node, rows.clone().map(|row| row.patient_id)).await?;
-    if node.field("procedure").exists() {
+    let selection = node.field("procedure");
+    if selection.exists() {
         let procedure_rows = loaders
             .procedures
-            .fetch_ahead(rows.clone().map(|row| row.procedure_id))
+            .fetch_ahead_for(rows.map(|row| row.procedure_id), &selection)
             .await?;
         Box::pin(procedures(
             loaders,
-            &node.field("procedure"),
-            procedure_rows.iter(),
+            &selection,
+            procedure_rows.iter().map(Row::core),
         ))
         .await?;
     }

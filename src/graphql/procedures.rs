@@ -119,10 +119,11 @@ impl ProcedureQuery {
             &read,
         )
         .await;
+        let cores: Vec<_> = rows.rows.iter().map(procedure_rows::Core::from).collect();
         prefetch::procedures(
             ctx.data::<Loaders>()?,
             &prefetch::connection_nodes(ctx),
-            rows.rows.iter(),
+            cores.iter(),
         )
         .await?;
         Ok(connection(rows, total, procedures::cursor_of, Procedure::from)?.into())

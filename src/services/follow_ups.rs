@@ -113,7 +113,7 @@ pub async fn create_for_completed(
     sessions_left: Option<u32>,
 ) -> AppResult<Vec<follow_ups::Model>> {
     let session = CompletedSession {
-        day: performed_day(procedure, policy),
+        day: performed_day(procedure.starts_at_s, policy),
         areas: split_codes(&procedure.areas),
         sessions_left,
     };
@@ -324,8 +324,9 @@ pub async fn complete(
             .ok_or(AppError::NotFound {
                 entity: "procedure",
             })?;
-        let days_since =
-            (clinic_day(now, policy.time_zone) - performed_day(&procedure, &policy)).num_days();
+        let days_since = (clinic_day(now, policy.time_zone)
+            - performed_day(procedure.starts_at_s, &policy))
+        .num_days();
         if is_adverse(adverse.is_some(), &report.symptoms, days_since) {
             review = Some(escalate(&mut write, &procedure, now).await?);
         }

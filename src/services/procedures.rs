@@ -83,10 +83,11 @@ pub async fn find_procedure(db: &impl ConnectionTrait, id: Uuid) -> AppResult<pr
         })
 }
 
-/// The procedure's day in the clinic's time zone: the booked day, and once
-/// started the day it was performed (starting moves it to its real time).
-pub fn performed_day(procedure: &procedures::Model, policy: &ClinicPolicy) -> NaiveDate {
-    let start = DateTime::from_timestamp(procedure.starts_at_s, 0).unwrap_or_default();
+/// The day, in the clinic's time zone, of a procedure starting at
+/// `starts_at_s` (Unix seconds): the booked day, and once started the day
+/// it was performed (starting moves it to its real time).
+pub fn performed_day(starts_at_s: i64, policy: &ClinicPolicy) -> NaiveDate {
+    let start = DateTime::from_timestamp(starts_at_s, 0).unwrap_or_default();
     clinic_day(start, policy.time_zone)
 }
 
@@ -1022,7 +1023,12 @@ pub async fn sign(
     let now = Utc::now();
     // R-LICENSE on the procedure's date: a license that lapsed since does
     // not leave a performed session unsignable.
-    licensed_user(&*write, provider_id, performed_day(&procedure, &policy)).await?;
+    licensed_user(
+        &*write,
+        provider_id,
+        performed_day(procedure.starts_at_s, &policy),
+    )
+    .await?;
     let record =
         serde_json::to_string(&ChartedRecord::from(&procedure)).map_err(anyhow::Error::from)?;
     versioned_update(&write, id, expected_version, now, |update| {

@@ -13,6 +13,7 @@ mod errors;
 mod follow_ups;
 mod health;
 mod intake;
+mod lean_rows;
 mod limits;
 mod migrations;
 mod patients;

@@ -1,8 +1,6 @@
 //! `Consultation`, `Screening`, `TreatmentPlan`, `InformedConsent` and
 //! their inputs and payloads.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -23,13 +21,13 @@ use crate::{
         treatment_area::TreatmentArea,
     },
     entities::{consultations, informed_consents, screenings, treatment_plans},
-    graphql::loaders::Loaders,
+    graphql::{loaders::Loaders, rows::Row},
     services::consultations::{Assessment, PhotoReference as StoredPhoto, PlanProposal},
 };
 
 super::row_object!(
     /// A consultation: the patient's visit with a provider before treatment.
-    Consultation(consultations::Model)
+    Consultation(Row<consultations::Entity>)
 );
 
 /// A consultation: the patient's visit with a provider before treatment.
@@ -37,56 +35,63 @@ super::row_object!(
 impl Consultation {
     /// The consultation's id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.core().id.to_string())
     }
     /// The patient.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
-        load_patient(ctx, self.0.patient_id, "Consultation.patient").await
+        load_patient(ctx, self.0.core().patient_id, "Consultation.patient").await
     }
     /// The provider.
     async fn provider(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        load_user(ctx, self.0.provider_id).await
+        load_user(ctx, self.0.core().provider_id).await
     }
     /// Start.
     async fn starts_at(&self) -> DateTime<Utc> {
-        instant(self.0.starts_at_s)
+        instant(self.0.core().starts_at_s)
     }
     /// End.
     async fn ends_at(&self) -> DateTime<Utc> {
-        instant(self.0.ends_at_s)
+        instant(self.0.core().ends_at_s)
     }
     /// Length in minutes.
     async fn duration_minutes(&self) -> i64 {
-        (self.0.ends_at_s - self.0.starts_at_s) / 60
+        let row = self.0.core();
+        (row.ends_at_s - row.starts_at_s) / 60
     }
     /// Where it stands.
     async fn status(&self) -> ConsultationStatus {
-        self.0.status
+        self.0.core().status
     }
     /// Why it was cancelled.
-    async fn cancel_reason(&self) -> Option<&str> {
-        self.0.cancel_reason.as_deref()
+    async fn cancel_reason(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.whole(ctx).await?.cancel_reason.as_deref())
     }
     /// The provider's assessment (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn assessment(&self) -> Option<ConsultationAssessment> {
-        (self.0.status == ConsultationStatus::Completed).then(|| ConsultationAssessment {
-            concerns: split_codes::<SkinConcern>(&self.0.concerns)
-                .into_iter()
-                .collect(),
-            treatment_areas: split_codes::<TreatmentArea>(&self.0.treatment_areas)
-                .into_iter()
-                .collect(),
-            notes: self.0.assessment_notes.clone(),
-            photos: serde_json::from_str::<Vec<StoredPhoto>>(&self.0.photos)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|photo| PhotoReference {
-                    url: photo.url,
-                    consent_to_use: photo.consent_to_use,
-                })
-                .collect(),
-        })
+    async fn assessment(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ConsultationAssessment>> {
+        let row = self.0.whole(ctx).await?;
+        Ok(
+            (row.status == ConsultationStatus::Completed).then(|| ConsultationAssessment {
+                concerns: split_codes::<SkinConcern>(&row.concerns)
+                    .into_iter()
+                    .collect(),
+                treatment_areas: split_codes::<TreatmentArea>(&row.treatment_areas)
+                    .into_iter()
+                    .collect(),
+                notes: row.assessment_notes.clone(),
+                photos: serde_json::from_str::<Vec<StoredPhoto>>(&row.photos)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|photo| PhotoReference {
+                        url: photo.url,
+                        consent_to_use: photo.consent_to_use,
+                    })
+                    .collect(),
+            }),
+        )
     }
     /// The screening recorded at this consultation (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
@@ -94,22 +99,22 @@ impl Consultation {
         Ok(ctx
             .data::<Loaders>()?
             .screenings_by_consultation
-            .load_one(self.0.id)
+            .load_one(self.0.core().id)
             .await?
             .and_then(|rows| rows.into_iter().last())
             .map(Screening))
     }
     /// When it was booked.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.0.whole(ctx).await?.created_at)
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.0.whole(ctx).await?.updated_at)
     }
     /// Version for optimistic locking.
-    async fn version(&self) -> i32 {
-        self.0.version
+    async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        Ok(self.0.whole(ctx).await?.version)
     }
 }
 
@@ -310,6 +315,7 @@ impl TreatmentPlan {
         let done = patient_procedures(ctx, self.0.patient_id)
             .await?
             .iter()
+            .map(Row::core)
             .filter(|row| row.treatment_plan_id == Some(self.0.id) && row.status.is_performed())
             .count();
         Ok(i32::try_from(done).unwrap_or(i32::MAX))
@@ -595,7 +601,7 @@ crate::connection_types!(
 async fn patient_procedures(
     ctx: &Context<'_>,
     patient_id: uuid::Uuid,
-) -> async_graphql::Result<Vec<Arc<crate::entities::procedures::Model>>> {
+) -> async_graphql::Result<Vec<Row<crate::entities::procedures::Entity>>> {
     Ok(ctx
         .data::<Loaders>()?
         .procedures_by_patient
@@ -614,6 +620,7 @@ async fn latest_procedure_day<'a>(
     let latest = patient_procedures(ctx, patient_id)
         .await?
         .iter()
+        .map(Row::core)
         .filter(|row| row.status.counts())
         .map(|row| row.starts_at_s)
         .max()

@@ -24,7 +24,7 @@ use crate::{
 
 super::row_object!(
     /// A call or review after a procedure.
-    FollowUp(follow_ups::Model)
+    FollowUp(Row<follow_ups::Entity>)
 );
 
 /// A call or review after a procedure (R-FOLLOWUP), on a channel the
@@ -33,78 +33,95 @@ super::row_object!(
 impl FollowUp {
     /// The follow-up's id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.core().id.to_string())
     }
     /// What it is for.
     async fn kind(&self) -> FollowUpKind {
-        self.0.kind
+        self.0.core().kind
     }
     /// When it is due.
     async fn due_at(&self) -> DateTime<Utc> {
-        instant(self.0.due_at_s)
+        instant(self.0.core().due_at_s)
     }
     /// Pending and past its due time.
     async fn overdue(&self) -> bool {
-        self.0.status == FollowUpStatus::Pending && self.0.due_at_s < Utc::now().timestamp()
+        let row = self.0.core();
+        row.status == FollowUpStatus::Pending && row.due_at_s < Utc::now().timestamp()
     }
     /// The channel to use (one the patient consents to).
     async fn channel(&self) -> ContactChannel {
-        self.0.channel
+        self.0.core().channel
     }
     /// Where it stands.
     async fn status(&self) -> FollowUpStatus {
-        self.0.status
+        self.0.core().status
     }
     /// Unanswered attempts so far.
-    async fn attempts(&self) -> i32 {
-        self.0.attempts
+    async fn attempts(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        Ok(self.0.whole(ctx).await?.attempts)
     }
     /// The last attempt.
-    async fn last_attempt_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_attempt_at
+    async fn last_attempt_at(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(self.0.whole(ctx).await?.last_attempt_at)
     }
     /// The channel used when it was completed.
-    async fn channel_used(&self) -> Option<ContactChannel> {
-        self.0.channel_used
+    async fn channel_used(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ContactChannel>> {
+        Ok(self.0.whole(ctx).await?.channel_used)
     }
     /// Symptoms the patient reported (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn symptoms(&self) -> Vec<Symptom> {
-        split_codes::<Symptom>(&self.0.symptoms)
+    async fn symptoms(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Symptom>> {
+        Ok(split_codes::<Symptom>(&self.0.whole(ctx).await?.symptoms)
             .into_iter()
-            .collect()
+            .collect())
     }
     /// Whether the patient took an NSAID (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn nsaid_taken(&self) -> Option<bool> {
-        self.0.nsaid_taken
+    async fn nsaid_taken(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        Ok(self.0.whole(ctx).await?.nsaid_taken)
     }
     /// The adverse event reported, if any (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn adverse_event(&self) -> Option<AdverseEvent> {
-        Some(AdverseEvent {
-            kind: self.0.adverse_kind?,
-            severity: self.0.adverse_severity?,
-            description: self.0.adverse_description.clone().unwrap_or_default(),
-        })
+    async fn adverse_event(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<AdverseEvent>> {
+        let row = self.0.whole(ctx).await?;
+        Ok(row
+            .adverse_kind
+            .zip(row.adverse_severity)
+            .map(|(kind, severity)| AdverseEvent {
+                kind,
+                severity,
+                description: row.adverse_description.clone().unwrap_or_default(),
+            }))
     }
     /// Notes of the call (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn notes(&self) -> &str {
-        &self.0.notes
+    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.0.whole(ctx).await?.notes)
     }
     /// Why it was cancelled (staff).
     #[graphql(guard = "Allow::STAFF")]
-    async fn cancel_reason(&self) -> Option<&str> {
-        self.0.cancel_reason.as_deref()
+    async fn cancel_reason(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.whole(ctx).await?.cancel_reason.as_deref())
     }
     /// When it was completed.
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at
+    async fn completed_at(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(self.0.whole(ctx).await?.completed_at)
     }
     /// Who completed it (staff member; empty for partners).
     async fn completed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        match self.0.completed_by {
+        match self.0.whole(ctx).await?.completed_by {
             Some(id) => load_user(ctx, id).await,
             None => Ok(None),
         }
@@ -114,26 +131,26 @@ impl FollowUp {
         Ok(ctx
             .data::<Loaders>()?
             .procedures
-            .load_one(self.0.procedure_id)
+            .load_one(self.0.core().procedure_id)
             .await?
             .and_then(|rows| rows.into_iter().next())
             .map(Procedure))
     }
     /// The patient.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
-        load_patient(ctx, self.0.patient_id, "FollowUp.patient").await
+        load_patient(ctx, self.0.core().patient_id, "FollowUp.patient").await
     }
     /// When it was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.0.whole(ctx).await?.created_at)
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.0.whole(ctx).await?.updated_at)
     }
     /// Version for optimistic locking.
-    async fn version(&self) -> i32 {
-        self.0.version
+    async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        Ok(self.0.whole(ctx).await?.version)
     }
 }
 

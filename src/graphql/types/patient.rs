@@ -372,7 +372,7 @@ impl Patient {
         let (state, request) = (app_state(ctx)?, request_context(ctx)?);
         let events = rows.iter().map(|row| {
             AuditEvent::new(AuditAction::Read)
-                .entity(EntityType::Procedure, Some(row.id))
+                .entity(EntityType::Procedure, Some(row.core().id))
                 .patient(self.0.id)
         });
         state

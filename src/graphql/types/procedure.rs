@@ -1,8 +1,6 @@
 //! `Procedure`, `DeviceSession`, `Device`, `Cartridge`, amendments, the
 //! `Appointment` union, and their inputs and payloads.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 
@@ -27,7 +25,7 @@ use crate::{
         treatment_area::TreatmentArea,
     },
     entities::{cartridges, device_sessions, devices, procedure_amendments, procedures},
-    graphql::{loaders::Loaders, request_context},
+    graphql::{loaders::Loaders, request_context, rows::Row},
     services::{
         devices::{CartridgeSpec, DeviceChanges, DeviceDetails},
         procedures::{
@@ -42,7 +40,7 @@ fn mm(micrometres: i32) -> f64 {
 
 super::row_object!(
     /// A micro-needling procedure, from booking to signature.
-    Procedure(procedures::Model)
+    Procedure(Row<procedures::Entity>)
 );
 
 /// A micro-needling procedure: SCHEDULED → IN_PROGRESS → COMPLETED →
@@ -53,15 +51,15 @@ super::row_object!(
 impl Procedure {
     /// The procedure's id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.core().id.to_string())
     }
     /// The patient.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
-        load_patient(ctx, self.0.patient_id, "Procedure.patient").await
+        load_patient(ctx, self.0.core().patient_id, "Procedure.patient").await
     }
     /// The performing provider.
     async fn provider(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        load_user(ctx, self.0.provider_id).await
+        load_user(ctx, self.0.core().provider_id).await
     }
     /// The treatment plan this session belongs to (staff).
     #[graphql(guard = "Allow::STAFF")]
@@ -69,13 +67,13 @@ impl Procedure {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<TreatmentPlan>> {
-        let Some(plan_id) = self.0.treatment_plan_id else {
+        let Some(plan_id) = self.0.core().treatment_plan_id else {
             return Ok(None);
         };
         Ok(ctx
             .data::<Loaders>()?
             .plans_by_patient
-            .load_one(self.0.patient_id)
+            .load_one(self.0.core().patient_id)
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -84,23 +82,24 @@ impl Procedure {
     }
     /// Start.
     async fn starts_at(&self) -> DateTime<Utc> {
-        instant(self.0.starts_at_s)
+        instant(self.0.core().starts_at_s)
     }
     /// End.
     async fn ends_at(&self) -> DateTime<Utc> {
-        instant(self.0.ends_at_s)
+        instant(self.0.core().ends_at_s)
     }
     /// Length in minutes.
     async fn duration_minutes(&self) -> i64 {
-        (self.0.ends_at_s - self.0.starts_at_s) / 60
+        let row = self.0.core();
+        (row.ends_at_s - row.starts_at_s) / 60
     }
     /// Where it stands.
     async fn status(&self) -> ProcedureStatus {
-        self.0.status
+        self.0.core().status
     }
     /// Areas booked and treated.
     async fn areas(&self) -> Vec<TreatmentArea> {
-        split_codes::<TreatmentArea>(&self.0.areas)
+        split_codes::<TreatmentArea>(&self.0.core().areas)
             .into_iter()
             .collect()
     }
@@ -109,28 +108,29 @@ impl Procedure {
     /// providers read it then.
     #[graphql(guard = "Allow::STAFF")]
     async fn cancel_reason(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        if self.0.started_at.is_some() && !Allow::CLINICAL.admits(&request_context(ctx)?.actor) {
+        let row = self.0.whole(ctx).await?;
+        if row.started_at.is_some() && !Allow::CLINICAL.admits(&request_context(ctx)?.actor) {
             return Err(crate::error::AppError::Forbidden.into());
         }
-        Ok(self.0.cancel_reason.as_deref())
+        Ok(row.cancel_reason.as_deref())
     }
     /// When it was started.
-    async fn started_at(&self) -> Option<DateTime<Utc>> {
-        self.0.started_at
+    async fn started_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(self.0.whole(ctx).await?.started_at)
     }
     /// The pre-procedure checklist as charted at the start (R-PREP;
     /// clinical).
     #[graphql(guard = "Allow::CLINICAL")]
     async fn prep(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrepRecord>> {
-        let (Some(product), Some(applied_at)) =
-            (&self.0.numbing_product, self.0.numbing_applied_at)
+        let row = self.0.whole(ctx).await?;
+        let (Some(product), Some(applied_at)) = (&row.numbing_product, row.numbing_applied_at)
         else {
             return Ok(None);
         };
-        let first_needle = sessions_of(ctx, self.0.id)
+        let first_needle = sessions_of(ctx, row.id)
             .await?
             .iter()
-            .map(|session| session.started_at_s)
+            .map(|session| session.core().started_at_s)
             .min()
             .map(instant);
         Ok(Some(PrepRecord {
@@ -143,13 +143,13 @@ impl Procedure {
     /// The screening that cleared the start (R-SCREENING; clinical).
     #[graphql(guard = "Allow::CLINICAL")]
     async fn screening(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Screening>> {
-        let Some(screening_id) = self.0.screening_id else {
+        let Some(screening_id) = self.0.whole(ctx).await?.screening_id else {
             return Ok(None);
         };
         Ok(ctx
             .data::<Loaders>()?
             .screenings_by_patient
-            .load_one(self.0.patient_id)
+            .load_one(self.0.core().patient_id)
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -159,8 +159,16 @@ impl Procedure {
     /// The provider's reason to proceed despite relative contraindications
     /// (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn screening_override_reason(&self) -> Option<&str> {
-        self.0.screening_override_reason.as_deref()
+    async fn screening_override_reason(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<&str>> {
+        Ok(self
+            .0
+            .whole(ctx)
+            .await?
+            .screening_override_reason
+            .as_deref())
     }
     /// Device sessions in charting order: device, cartridge and settings
     /// (clinical).
@@ -169,7 +177,7 @@ impl Procedure {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<DeviceSession>> {
-        Ok(sessions_of(ctx, self.0.id)
+        Ok(sessions_of(ctx, self.0.core().id)
             .await?
             .into_iter()
             .map(DeviceSession)
@@ -177,34 +185,34 @@ impl Procedure {
     }
     /// What was applied after needling (R-POSTCARE; clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn post_care(&self) -> Option<PostCareRecord> {
-        Some(PostCareRecord {
-            lipopeptide_booster: self.0.lipopeptide_booster?,
-            moisturizer: self.0.moisturizer?,
-            sunscreen_spf: self.0.sunscreen_spf?,
-        })
+    async fn post_care(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PostCareRecord>> {
+        let row = self.0.whole(ctx).await?;
+        Ok(post_care_of(row))
     }
     /// The skin's immediate response (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn immediate_response(&self) -> Option<&str> {
-        self.0.immediate_response.as_deref()
+    async fn immediate_response(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.whole(ctx).await?.immediate_response.as_deref())
     }
     /// Clinical notes (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn clinical_notes(&self) -> &str {
-        &self.0.clinical_notes
+    async fn clinical_notes(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.0.whole(ctx).await?.clinical_notes)
     }
     /// When it was completed.
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at
+    async fn completed_at(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(self.0.whole(ctx).await?.completed_at)
     }
     /// When it was signed.
-    async fn signed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.signed_at
+    async fn signed_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(self.0.whole(ctx).await?.signed_at)
     }
     /// Who signed it.
     async fn signed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        match self.0.signed_by {
+        match self.0.whole(ctx).await?.signed_by {
             Some(id) => load_user(ctx, id).await,
             None => Ok(None),
         }
@@ -212,8 +220,11 @@ impl Procedure {
     /// The chart exactly as signed, whatever amendments changed since
     /// (R-RECORDS; clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn signed_record(&self) -> async_graphql::Result<Option<ChartedRecordView>> {
-        let Some(json) = &self.0.signed_record else {
+    async fn signed_record(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ChartedRecordView>> {
+        let Some(json) = &self.0.whole(ctx).await?.signed_record else {
             return Ok(None);
         };
         let record: ChartedRecord = serde_json::from_str(json)
@@ -229,7 +240,7 @@ impl Procedure {
         Ok(ctx
             .data::<Loaders>()?
             .amendments_by_procedure
-            .load_one(self.0.id)
+            .load_one(self.0.core().id)
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -242,10 +253,11 @@ impl Procedure {
     #[graphql(guard = "Allow::STAFF")]
     async fn aftercare(&self, ctx: &Context<'_>) -> async_graphql::Result<AftercarePlan> {
         let policy = ctx.data::<Loaders>()?.policy().await?;
-        let day = performed_day(&self.0, policy);
+        let row = self.0.core();
+        let day = performed_day(row.starts_at_s, policy);
         Ok(AftercarePlan {
             procedure_date: day.into(),
-            steps: aftercare_plan(day, &split_codes(&self.0.areas))
+            steps: aftercare_plan(day, &split_codes(&row.areas))
                 .into_iter()
                 .map(Into::into)
                 .collect(),
@@ -258,7 +270,7 @@ impl Procedure {
         Ok(ctx
             .data::<Loaders>()?
             .follow_ups_by_procedure
-            .load_one(self.0.id)
+            .load_one(self.0.core().id)
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -266,27 +278,39 @@ impl Procedure {
             .collect())
     }
     /// When an adverse event was reported after it (R-ADVERSE), if ever.
-    async fn adverse_event_flagged_at(&self) -> Option<DateTime<Utc>> {
-        self.0.adverse_flagged_at
+    async fn adverse_event_flagged_at(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(self.0.whole(ctx).await?.adverse_flagged_at)
     }
     /// When it was booked.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.0.whole(ctx).await?.created_at)
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.0.whole(ctx).await?.updated_at)
     }
     /// Version for optimistic locking.
-    async fn version(&self) -> i32 {
-        self.0.version
+    async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        Ok(self.0.whole(ctx).await?.version)
     }
+}
+
+/// What was applied after needling, once all of it is charted.
+fn post_care_of(row: &procedures::Model) -> Option<PostCareRecord> {
+    Some(PostCareRecord {
+        lipopeptide_booster: row.lipopeptide_booster?,
+        moisturizer: row.moisturizer?,
+        sunscreen_spf: row.sunscreen_spf?,
+    })
 }
 
 async fn sessions_of(
     ctx: &Context<'_>,
     procedure_id: uuid::Uuid,
-) -> async_graphql::Result<Vec<Arc<device_sessions::Model>>> {
+) -> async_graphql::Result<Vec<Row<device_sessions::Entity>>> {
     Ok(ctx
         .data::<Loaders>()?
         .sessions_by_procedure
@@ -401,7 +425,7 @@ pub struct AmendedField {
 
 super::row_object!(
     /// One device and cartridge over one area of a procedure (clinical).
-    DeviceSession(device_sessions::Model)
+    DeviceSession(Row<device_sessions::Entity>)
 );
 
 /// One device and cartridge over one area of a procedure, with its
@@ -410,14 +434,14 @@ super::row_object!(
 impl DeviceSession {
     /// The session's id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.core().id.to_string())
     }
     /// The device.
     async fn device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Device>> {
         Ok(ctx
             .data::<Loaders>()?
             .devices
-            .load_one(self.0.device_id)
+            .load_one(self.0.core().device_id)
             .await?
             .and_then(|rows| rows.into_iter().next())
             .map(Device))
@@ -427,61 +451,67 @@ impl DeviceSession {
         Ok(ctx
             .data::<Loaders>()?
             .cartridges
-            .load_one(self.0.cartridge_id)
+            .load_one(self.0.core().cartridge_id)
             .await?
             .and_then(|rows| rows.into_iter().next())
             .map(Cartridge))
     }
     /// The area needled.
     async fn area(&self) -> TreatmentArea {
-        self.0.area
+        self.0.core().area
     }
     /// Needle depth in millimetres.
     #[graphql(guard = "Allow::CLINICAL")]
     async fn depth_mm(&self) -> f64 {
-        mm(self.0.depth_um)
+        mm(self.0.core().depth_um)
     }
     /// Why the depth is outside the area's guideline range (R-DEPTH).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn depth_override_reason(&self) -> Option<&str> {
-        self.0.depth_override_reason.as_deref()
+    async fn depth_override_reason(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.whole(ctx).await?.depth_override_reason.as_deref())
     }
     /// Passes over the area.
     #[graphql(guard = "Allow::CLINICAL")]
     async fn passes(&self) -> i32 {
-        self.0.passes
+        self.0.core().passes
     }
     /// Pattern.
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn pattern(&self) -> NeedlingPattern {
-        self.0.pattern
+    async fn pattern(&self, ctx: &Context<'_>) -> async_graphql::Result<NeedlingPattern> {
+        Ok(self.0.whole(ctx).await?.pattern)
     }
     /// Speed setting as labelled on the device.
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn speed_setting(&self) -> Option<&str> {
-        self.0.speed_setting.as_deref()
+    async fn speed_setting(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.whole(ctx).await?.speed_setting.as_deref())
     }
     /// Glide medium.
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn glide_medium(&self) -> Option<&str> {
-        self.0.glide_medium.as_deref()
+    async fn glide_medium(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.whole(ctx).await?.glide_medium.as_deref())
     }
     /// The clinical endpoint reached.
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn clinical_endpoint(&self) -> ClinicalEndpoint {
-        self.0.clinical_endpoint
+    async fn clinical_endpoint(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<ClinicalEndpoint> {
+        Ok(self.0.whole(ctx).await?.clinical_endpoint)
     }
     /// Start.
     async fn started_at(&self) -> DateTime<Utc> {
-        instant(self.0.started_at_s)
+        instant(self.0.core().started_at_s)
     }
     /// End.
     async fn ended_at(&self) -> DateTime<Utc> {
-        instant(self.0.ended_at_s)
+        instant(self.0.core().ended_at_s)
     }
     /// The provider who charted it.
     async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        load_user(ctx, self.0.recorded_by).await
+        load_user(ctx, self.0.whole(ctx).await?.recorded_by).await
     }
 }
 
@@ -557,7 +587,7 @@ impl Device {
 
 super::row_object!(
     /// A sterile, single-use needle cartridge.
-    Cartridge(cartridges::Model)
+    Cartridge(Row<cartridges::Entity>)
 );
 
 /// A sterile, single-use needle cartridge (R-CARTRIDGE).
@@ -565,39 +595,39 @@ super::row_object!(
 impl Cartridge {
     /// The cartridge's id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.core().id.to_string())
     }
     /// Serial or UDI.
     async fn serial(&self) -> &str {
-        &self.0.serial
+        &self.0.core().serial
     }
     /// Manufacturing lot.
     async fn lot_number(&self) -> &str {
-        &self.0.lot_number
+        &self.0.core().lot_number
     }
     /// Needles (1-1000).
-    async fn needle_count(&self) -> i32 {
-        self.0.needle_count
+    async fn needle_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        Ok(self.0.whole(ctx).await?.needle_count)
     }
     /// Needle geometry.
-    async fn needle_geometry(&self) -> Option<&str> {
-        self.0.needle_geometry.as_deref()
+    async fn needle_geometry(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.whole(ctx).await?.needle_geometry.as_deref())
     }
     /// Labelled maximum depth, millimetres.
-    async fn max_depth_mm(&self) -> f64 {
-        mm(self.0.max_depth_um)
+    async fn max_depth_mm(&self, ctx: &Context<'_>) -> async_graphql::Result<f64> {
+        Ok(mm(self.0.whole(ctx).await?.max_depth_um))
     }
     /// Last day of use.
     async fn expires_on(&self) -> Date {
-        self.0.expires_on.into()
+        self.0.core().expires_on.into()
     }
     /// When it was opened.
-    async fn opened_at(&self) -> Option<DateTime<Utc>> {
-        self.0.opened_at
+    async fn opened_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(self.0.whole(ctx).await?.opened_at)
     }
     /// Whether it was used (it never can be again).
     async fn used(&self) -> bool {
-        self.0.procedure_id.is_some()
+        self.0.core().procedure_id.is_some()
     }
 }
 

@@ -1,0 +1,228 @@
+//! Rows as GraphQL objects hold them: the columns lists read (the entity's
+//! `Core`), and the whole row once a field needs more.
+//!
+//! A nested list fetched ahead for a page reads only its entities' core
+//! columns when the query asks for nothing else (the headline's follow-ups
+//! read 7 of their 22 columns), so less is sent, decoded and kept. Fields
+//! that need other columns read [`Row::whole`]: the whole row fetched with
+//! the list when the look-ahead showed such a field, else loaded by id in
+//! one batch for all the rows that need it. A field's resolver can only
+//! read what its row holds, so a list fetched lean can never answer with a
+//! column it did not fetch.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Lookahead};
+use sea_orm::{EntityTrait, FromQueryResult, PartialModelTrait, prelude::Uuid};
+use tokio::sync::OnceCell;
+
+use crate::{
+    entities::{cartridges, consultations, device_sessions, follow_ups, procedures},
+    error::AppError,
+    graphql::loaders::{Loaders, Relation},
+};
+
+/// An entity whose lists can be fetched with their core columns alone.
+pub trait CoreColumns: EntityTrait<Model: Send + Sync> + Send + Sync {
+    /// The columns lists read.
+    type Core: PartialModelTrait
+        + FromQueryResult
+        + for<'row> From<&'row Self::Model>
+        + Send
+        + Sync
+        + 'static;
+
+    /// The fields of the entity's GraphQL object that read only the core.
+    /// A hint for fetching ahead, not a permission: a field left out only
+    /// makes its lists fetch whole rows, and a field listed wrongly still
+    /// answers right, from the whole row loaded for it.
+    const CORE_FIELDS: &'static [&'static str];
+
+    /// The row's id.
+    fn id(core: &Self::Core) -> Uuid;
+
+    /// The request's relation of these rows by id, to load whole rows.
+    fn by_id(loaders: &Loaders) -> &Relation<Row<Self>>;
+
+    /// Whether `selection` (a list or object field of this entity's type)
+    /// asks only for core fields.
+    fn core_suffices(selection: &Lookahead<'_>) -> bool {
+        selection.selection_fields().iter().all(|field| {
+            field.selection_set().all(|child| {
+                child.name() == "__typename" || Self::CORE_FIELDS.contains(&child.name())
+            })
+        })
+    }
+}
+
+/// One row: its core columns, and the whole row when it was fetched whole
+/// or once a field has loaded it.
+pub struct Row<E: CoreColumns> {
+    core: Arc<E::Core>,
+    whole: OnceCell<Arc<E::Model>>,
+}
+
+impl<E: CoreColumns> Clone for Row<E> {
+    fn clone(&self) -> Self {
+        Self {
+            core: Arc::clone(&self.core),
+            whole: self.whole.clone(),
+        }
+    }
+}
+
+impl<E: CoreColumns> Row<E> {
+    /// A row fetched with its core columns only.
+    pub fn from_core(core: E::Core) -> Self {
+        Self {
+            core: Arc::new(core),
+            whole: OnceCell::new(),
+        }
+    }
+
+    /// A whole row.
+    pub fn from_whole(row: Arc<E::Model>) -> Self {
+        Self {
+            core: Arc::new(E::Core::from(&row)),
+            whole: OnceCell::new_with(Some(row)),
+        }
+    }
+
+    /// The core columns.
+    pub fn core(&self) -> &E::Core {
+        &self.core
+    }
+
+    /// Whether the whole row is here.
+    pub fn is_whole(&self) -> bool {
+        self.whole.initialized()
+    }
+
+    /// The whole row, if it is here.
+    pub fn whole_if_fetched(&self) -> Option<&Arc<E::Model>> {
+        self.whole.get()
+    }
+
+    /// The whole row, loaded by id (batched with the other rows that need
+    /// it) if it was fetched lean.
+    ///
+    /// # Errors
+    /// Database failures; `INTERNAL` if the row is gone (rows are never
+    /// deleted).
+    pub async fn whole(&self, ctx: &Context<'_>) -> async_graphql::Result<&E::Model> {
+        let row = self
+            .whole
+            .get_or_try_init(|| Box::pin(self.load_whole(ctx)))
+            .await?;
+        Ok(row)
+    }
+
+    async fn load_whole(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<E::Model>> {
+        let id = E::id(&self.core);
+        let row = E::by_id(ctx.data::<Loaders>()?).load_whole(id).await?;
+        row.ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "{} row {id} vanished while its fields were read",
+                E::default().table_name()
+            ))
+            .into()
+        })
+    }
+}
+
+impl CoreColumns for follow_ups::Entity {
+    type Core = follow_ups::Core;
+    const CORE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "kind",
+        "dueAt",
+        "overdue",
+        "channel",
+        "status",
+        "procedure",
+        "patient",
+    ];
+    fn id(core: &Self::Core) -> Uuid {
+        core.id
+    }
+    fn by_id(loaders: &Loaders) -> &Relation<Row<Self>> {
+        &loaders.follow_ups
+    }
+}
+
+impl CoreColumns for procedures::Entity {
+    type Core = procedures::Core;
+    const CORE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "patient",
+        "provider",
+        "treatmentPlan",
+        "startsAt",
+        "endsAt",
+        "durationMinutes",
+        "status",
+        "areas",
+        "deviceSessions",
+        "amendments",
+        "aftercare",
+        "followUps",
+    ];
+    fn id(core: &Self::Core) -> Uuid {
+        core.id
+    }
+    fn by_id(loaders: &Loaders) -> &Relation<Row<Self>> {
+        &loaders.procedures
+    }
+}
+
+impl CoreColumns for device_sessions::Entity {
+    type Core = device_sessions::Core;
+    const CORE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "device",
+        "cartridge",
+        "area",
+        "depthMm",
+        "passes",
+        "startedAt",
+        "endedAt",
+    ];
+    fn id(core: &Self::Core) -> Uuid {
+        core.id
+    }
+    fn by_id(loaders: &Loaders) -> &Relation<Row<Self>> {
+        &loaders.device_sessions
+    }
+}
+
+impl CoreColumns for cartridges::Entity {
+    type Core = cartridges::Core;
+    const CORE_FIELDS: &'static [&'static str] =
+        &["id", "serial", "lotNumber", "expiresOn", "used"];
+    fn id(core: &Self::Core) -> Uuid {
+        core.id
+    }
+    fn by_id(loaders: &Loaders) -> &Relation<Row<Self>> {
+        &loaders.cartridges
+    }
+}
+
+impl CoreColumns for consultations::Entity {
+    type Core = consultations::Core;
+    const CORE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "patient",
+        "provider",
+        "startsAt",
+        "endsAt",
+        "durationMinutes",
+        "status",
+        "screening",
+    ];
+    fn id(core: &Self::Core) -> Uuid {
+        core.id
+    }
+    fn by_id(loaders: &Loaders) -> &Relation<Row<Self>> {
+        &loaders.consultations
+    }
+}
