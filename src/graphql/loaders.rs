@@ -13,8 +13,10 @@ use async_graphql::{
     dataloader::{DataLoader, Loader},
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, ModelTrait, QueryFilter,
-    QueryOrder, Select, prelude::Uuid,
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, ModelTrait,
+    QueryFilter, QueryOrder, Select,
+    prelude::{Expr, Uuid},
+    sea_query::{ExprTrait, extension::postgres::PgFunc},
 };
 
 use crate::{
@@ -126,8 +128,19 @@ impl<T: Kept> RowsBy<T> {
     }
 
     fn select(&self, keys: &[Uuid]) -> Select<T::Entity> {
+        let keys_match = if self.db.get_database_backend() == DbBackend::Postgres {
+            // One array parameter, so the statement's text and plan are the
+            // same for any number of keys: PostgreSQL reuses its plan
+            // instead of planning every page again, and the keys travel as
+            // one value. SQLite has no arrays.
+            self.column
+                .into_expr()
+                .eq(PgFunc::any(Expr::val(keys.to_vec())))
+        } else {
+            self.column.is_in(keys.iter().copied())
+        };
         T::Entity::find()
-            .filter(self.column.is_in(keys.iter().copied()))
+            .filter(keys_match)
             .order_by_asc(self.order_by)
     }
 
