@@ -11,9 +11,8 @@ use std::{ops::Deref, time::Duration};
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Select,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QueryFilter, Select, SqliteTransactionMode, TransactionOptions, TransactionTrait,
     prelude::{Expr, Uuid},
 };
 use tokio::{
@@ -31,7 +30,10 @@ use crate::{
     error::AppResult,
     events::DomainEvent,
     graphql::pagination::{Page, PageRequest},
-    services::listing::newest_first,
+    services::{
+        audit_bulk::{Attempt, insert_rows},
+        listing::newest_first,
+    },
 };
 
 /// Messages (each one or more audit rows) waiting in memory at most;
@@ -92,30 +94,30 @@ impl AuditEvent {
         self
     }
 
-    fn into_row(self, request: &RequestContext, operation: &str) -> audit_events::ActiveModel {
-        audit_events::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            occurred_at: Set(Utc::now()),
-            actor_kind: Set(self
+    fn into_row(self, request: &RequestContext, operation: &str) -> audit_events::Model {
+        audit_events::Model {
+            id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            actor_kind: self
                 .acting_user
-                .map_or_else(|| request.actor.kind(), |_| ActorKind::User)),
-            actor_id: Set(self
+                .map_or_else(|| request.actor.kind(), |_| ActorKind::User),
+            actor_id: self
                 .acting_user
                 .map(|(id, _)| id)
-                .or_else(|| request.actor.id())),
-            actor_role: Set(self
+                .or_else(|| request.actor.id()),
+            actor_role: self
                 .acting_user
                 .map(|(_, role)| role)
                 .or_else(|| request.actor.role())
-                .map(|role| role.as_str().to_owned())),
-            action: Set(self.action),
-            entity_type: Set(self.entity.map(|(kind, _)| kind.as_str().to_owned())),
-            entity_id: Set(self.entity.and_then(|(_, id)| id)),
-            patient_id: Set(self.patient_id),
-            operation: Set(Some(operation.chars().take(128).collect())),
-            request_id: Set(request.request_id.clone()),
-            client_ip: Set(request.client_ip.map(|ip| ip.to_string())),
-            outcome: Set(self.outcome),
+                .map(|role| role.as_str().to_owned()),
+            action: self.action,
+            entity_type: self.entity.map(|(kind, _)| kind.as_str().to_owned()),
+            entity_id: self.entity.and_then(|(_, id)| id),
+            patient_id: self.patient_id,
+            operation: Some(operation.chars().take(128).collect()),
+            request_id: request.request_id.clone(),
+            client_ip: request.client_ip.map(|ip| ip.to_string()),
+            outcome: self.outcome,
         }
     }
 }
@@ -126,7 +128,7 @@ pub struct AuditedWrite<'r> {
     txn: DatabaseTransaction,
     request: &'r RequestContext,
     operation: &'static str,
-    events: Vec<audit_events::ActiveModel>,
+    events: Vec<audit_events::Model>,
     announcements: Vec<DomainEvent>,
 }
 
@@ -189,9 +191,13 @@ impl<'r> AuditedWrite<'r> {
         for event in &self.announcements {
             crate::services::webhooks::enqueue(&self.txn, event).await?;
         }
-        audit_events::Entity::insert_many(self.events)
-            .exec(&self.txn)
-            .await?;
+        audit_events::Entity::insert_many(
+            self.events
+                .into_iter()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec(&self.txn)
+        .await?;
         self.txn.commit().await?;
         if let Some(bus) = &self.request.events {
             for event in self.announcements {
@@ -211,7 +217,7 @@ impl Deref for AuditedWrite<'_> {
 }
 
 enum Command {
-    Record(Vec<audit_events::ActiveModel>),
+    Record(Vec<audit_events::Model>),
     /// Answers with the number of rows still unwritten.
     Flush(oneshot::Sender<usize>),
 }
@@ -293,7 +299,7 @@ async fn run_writer(
     mut receiver: mpsc::Receiver<Command>,
     flush_every: Duration,
 ) {
-    let mut pending: Vec<audit_events::ActiveModel> = Vec::new();
+    let mut pending = Pending::default();
     let mut ticker = tokio::time::interval(flush_every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut commands = Vec::with_capacity(COMMANDS_PER_WAKE_UP);
@@ -306,14 +312,14 @@ async fn run_writer(
                 }
                 for command in commands.drain(..) {
                     match command {
-                        Command::Record(rows) => pending.extend(rows),
+                        Command::Record(rows) => pending.rows.extend(rows),
                         Command::Flush(done) => {
                             write(&db, &mut pending).await;
-                            done.send(pending.len()).ok();
+                            done.send(pending.rows.len()).ok();
                         }
                     }
                 }
-                if pending.len() >= ROWS_PER_INSERT {
+                if pending.rows.len() >= ROWS_PER_INSERT {
                     write(&db, &mut pending).await;
                 }
             },
@@ -322,17 +328,33 @@ async fn run_writer(
     }
 }
 
+/// The rows the writer has yet to store.
+#[derive(Default)]
+struct Pending {
+    /// Oldest first.
+    rows: Vec<audit_events::Model>,
+    /// How many of the first rows were in an attempt that failed without
+    /// an answer, and so may be stored already.
+    maybe_stored: usize,
+}
+
 /// Inserts pending rows; on failure keeps them for the next attempt.
-async fn write(db: &DatabaseConnection, pending: &mut Vec<audit_events::ActiveModel>) {
-    while !pending.is_empty() {
-        let batch: Vec<_> = pending.iter().take(ROWS_PER_INSERT).cloned().collect();
-        let count = batch.len();
-        match super::audit_bulk::insert_rows(db, batch).await {
-            Ok(_) => {
-                pending.drain(..count);
+async fn write(db: &DatabaseConnection, pending: &mut Pending) {
+    while !pending.rows.is_empty() {
+        let count = pending.rows.len().min(ROWS_PER_INSERT);
+        let attempt = if pending.maybe_stored > 0 {
+            Attempt::Retry
+        } else {
+            Attempt::First
+        };
+        match insert_rows(db, &pending.rows[..count], attempt).await {
+            Ok(()) => {
+                pending.rows.drain(..count);
+                pending.maybe_stored = pending.maybe_stored.saturating_sub(count);
             }
             Err(error) => {
-                tracing::error!(%error, pending = pending.len(), "audit rows not written yet; will retry");
+                pending.maybe_stored = pending.maybe_stored.max(count);
+                tracing::error!(%error, pending = pending.rows.len(), "audit rows not written yet; will retry");
                 return;
             }
         }

@@ -257,33 +257,69 @@ async fn an_audit_batch_stored_twice_is_kept_once() {
     use dermagraph::{
         domain::audit::{ActorKind, AuditAction, AuditOutcome},
         entities::audit_events,
-        services::audit_bulk::insert_rows,
+        services::audit_bulk::{Attempt, insert_rows},
     };
-    use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
     for_each_backend(|app| async move {
-        let row = |id| audit_events::ActiveModel {
-            id: Set(id),
-            occurred_at: Set(chrono::Utc::now()),
-            actor_kind: Set(ActorKind::System),
-            actor_id: Set(None),
-            actor_role: Set(None),
-            action: Set(AuditAction::Read),
-            entity_type: Set(Some("Patient".to_owned())),
-            entity_id: Set(Some(uuid::Uuid::now_v7())),
-            patient_id: Set(None),
-            operation: Set(Some("retry".to_owned())),
-            request_id: Set(None),
-            client_ip: Set(None),
-            outcome: Set(AuditOutcome::Success),
+        // Every column set, NULLs, text beyond ASCII, and a time with
+        // nanoseconds (stored to the microsecond, as a bound time is).
+        let full = |id| audit_events::Model {
+            id,
+            occurred_at: chrono::DateTime::from_timestamp(1_764_614_400, 123_456_789).unwrap(),
+            actor_kind: ActorKind::User,
+            actor_id: Some(uuid::Uuid::now_v7()),
+            actor_role: Some("PROVIDER".to_owned()),
+            action: AuditAction::Read,
+            entity_type: Some("Procedure".to_owned()),
+            entity_id: Some(uuid::Uuid::now_v7()),
+            patient_id: Some(uuid::Uuid::now_v7()),
+            operation: Some("Patient.procedures – Ünïcode ✓".to_owned()),
+            request_id: Some("req-7".to_owned()),
+            client_ip: Some("2001:db8::1".to_owned()),
+            outcome: AuditOutcome::Denied,
+        };
+        let bare = |id| audit_events::Model {
+            id,
+            occurred_at: chrono::Utc::now(),
+            actor_kind: ActorKind::System,
+            actor_id: None,
+            actor_role: None,
+            action: AuditAction::Read,
+            entity_type: None,
+            entity_id: None,
+            patient_id: None,
+            operation: None,
+            request_id: None,
+            client_ip: None,
+            outcome: AuditOutcome::Success,
         };
         let before = audit_events::Entity::find().count(&app.db).await.unwrap();
-        let batch = vec![row(uuid::Uuid::now_v7()), row(uuid::Uuid::now_v7())];
-        insert_rows(&app.db, batch.clone()).await.unwrap();
+        let batch = vec![full(uuid::Uuid::now_v7()), bare(uuid::Uuid::now_v7())];
+        insert_rows(&app.db, &batch, Attempt::First).await.unwrap();
         // A retry after a commit whose answer was lost must not fail forever.
-        insert_rows(&app.db, batch).await.unwrap();
+        insert_rows(&app.db, &batch, Attempt::Retry).await.unwrap();
         let after = audit_events::Entity::find().count(&app.db).await.unwrap();
         assert_eq!(after - before, 2);
+
+        let stored = audit_events::Entity::find()
+            .filter(audit_events::Column::Id.is_in(batch.iter().map(|row| row.id)))
+            .order_by_asc(audit_events::Column::Id)
+            .all(&app.db)
+            .await
+            .unwrap();
+        let mut expected = batch.clone();
+        for (sent, kept) in expected.iter_mut().zip(&stored) {
+            let lost = sent.occurred_at - kept.occurred_at;
+            assert_eq!(lost.num_microseconds(), Some(0), "{sent:?} vs {kept:?}");
+            sent.occurred_at = kept.occurred_at;
+        }
+        assert_eq!(stored, expected);
+        if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            // Truncated to the microsecond, as sqlx truncates a bound time.
+            let truncated = chrono::DateTime::from_timestamp(1_764_614_400, 123_456_000).unwrap();
+            assert_eq!(stored[0].occurred_at, truncated);
+        }
     })
     .await;
 }
