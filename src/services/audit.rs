@@ -94,7 +94,7 @@ impl AuditEvent {
         self
     }
 
-    fn into_row(self, request: &RequestContext, operation: &str) -> audit_events::Model {
+    fn into_row(self, request: &RequestContext, origin: &Origin) -> audit_events::Model {
         audit_events::Model {
             id: Uuid::now_v7(),
             occurred_at: Utc::now(),
@@ -114,10 +114,28 @@ impl AuditEvent {
             entity_type: self.entity.map(|(kind, _)| kind.as_str().to_owned()),
             entity_id: self.entity.and_then(|(_, id)| id),
             patient_id: self.patient_id,
-            operation: Some(operation.chars().take(128).collect()),
+            operation: Some(origin.operation.clone()),
             request_id: request.request_id.clone(),
-            client_ip: request.client_ip.map(|ip| ip.to_string()),
+            client_ip: origin.client_ip.clone(),
             outcome: self.outcome,
+        }
+    }
+}
+
+/// What every audit row of one call shares, worked out once for them all
+/// (a page audits a row per record).
+struct Origin {
+    /// The operation, cut to the column's 128 characters.
+    operation: String,
+    /// The client's address as text.
+    client_ip: Option<String>,
+}
+
+impl Origin {
+    fn of(request: &RequestContext, operation: &str) -> Self {
+        Self {
+            operation: operation.chars().take(128).collect(),
+            client_ip: request.client_ip.map(|ip| ip.to_string()),
         }
     }
 }
@@ -128,6 +146,7 @@ pub struct AuditedWrite<'r> {
     txn: DatabaseTransaction,
     request: &'r RequestContext,
     operation: &'static str,
+    origin: Origin,
     events: Vec<audit_events::Model>,
     announcements: Vec<DomainEvent>,
 }
@@ -155,6 +174,7 @@ impl<'r> AuditedWrite<'r> {
             txn,
             request,
             operation,
+            origin: Origin::of(request, operation),
             events: Vec::new(),
             announcements: Vec::new(),
         })
@@ -162,8 +182,7 @@ impl<'r> AuditedWrite<'r> {
 
     /// Records an audit event of this write.
     pub fn audit(&mut self, event: AuditEvent) {
-        self.events
-            .push(event.into_row(self.request, self.operation));
+        self.events.push(event.into_row(self.request, &self.origin));
     }
 
     /// Announces a change of this write: partners' webhook deliveries are
@@ -250,9 +269,10 @@ impl AuditSink {
         operation: &str,
         events: impl IntoIterator<Item = AuditEvent>,
     ) {
+        let origin = Origin::of(request, operation);
         let rows: Vec<_> = events
             .into_iter()
-            .map(|event| event.into_row(request, operation))
+            .map(|event| event.into_row(request, &origin))
             .collect();
         if rows.is_empty() {
             return;
