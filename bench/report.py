@@ -119,6 +119,20 @@ def engine_report(engine):
                 f"| ours / pgbench floor | {med(ours, 'rps') / med(floor, 'rps'):.2f}x | "
                 f"{med(ours, 'p99_ms') / med(floor, 'p99_ms'):.2f}x |"
             )
+        # Runs of the same number were one interleaved round (bench/run.sh).
+        peer_by_run = {run["run"]: run for run in peer}
+        rounds = [
+            (run["rps"] / peer_by_run[run["run"]]["rps"], run["p99_ms"] / peer_by_run[run["run"]]["p99_ms"])
+            for run in sorted(ours, key=lambda run: run["run"])
+            if run["run"] in peer_by_run and peer_by_run[run["run"]].get("rps")
+        ]
+        if rounds:
+            out.append("")
+            out.append(
+                "Ours / PostGraphile per round: "
+                + "; ".join(f"{rps:.2f}x req/s, {p99:.2f}x p99" for rps, p99 in rounds)
+                + "."
+            )
         peer_final = single(engine, "peer-final")
         out.append("")
         out.append(f"PostGraphile peak RSS: {mb(peer_final.get('hwm_kb'))} MB.")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # dermagraph load benchmark (issue #7): builds release, seeds a fresh
 # database per engine, starts the release server and drives the six
-# scenarios with wrk (scenario 5, a chain of mutations, with bench-writes),
-# then PostGraphile v5 and pgbench on the same PostgreSQL data.
+# scenarios with wrk (scenario 5, a chain of mutations, with bench-writes).
+# On PostgreSQL, scenario 3 is also served by PostGraphile v5 and run as one
+# SQL statement by pgbench on the same data, the three interleaved.
 #
 #   bench/run.sh                      # full run: 10,000 patients, both engines
 #   bench/run.sh --smoke              # a quick pass to check the harness
@@ -169,26 +170,38 @@ record() { # engine scenario run json-fields...
     '. + {engine: $engine, scenario: $scenario, run: ($run | tonumber)}' <<<"$json" >>"$raw"
 }
 
-# wrk_scenario engine scenario url body-file token expect-code pid(for RSS)
-# Warm-up, then RUNS timed runs; each run records req/s, latencies,
-# errors, SQL statements per request (ours) and RSS.
+# wrk_warmup url body-file token expect-code: untimed load, results dropped.
+wrk_warmup() {
+  BODY_FILE="$2" TOKEN="$3" EXPECT_CODE="$4" \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$here/wrk/graphql.lua" "$1" >/dev/null
+}
+
+# wrk_timed_run engine scenario run url body-file token expect-code pid(for RSS) ours
+# One timed run: records req/s, latencies, errors, SQL statements per
+# request (ours) and RSS.
+wrk_timed_run() {
+  local engine="$1" scenario="$2" run="$3" url="$4" bodies="$5" token="$6" expect="$7" pid="$8" ours="$9"
+  local before=0 after=0 out
+  [[ "$ours" == 1 ]] && before="$(statements)"
+  out="$(BODY_FILE="$bodies" TOKEN="$token" EXPECT_CODE="$expect" \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$here/wrk/graphql.lua" "$url" | tail -n 1)"
+  [[ "$ours" == 1 ]] && after="$(statements)"
+  out="$(jq -c --argjson b "$before" --argjson a "$after" --argjson ours "$ours" \
+    --argjson rss "$(rss_kb "$pid")" --argjson hwm "$(hwm_kb "$pid")" \
+    '. + {rss_kb: $rss, hwm_kb: $hwm,
+          statements_per_request: (if $ours == 1 and .requests > 0 then (($a - $b) / .requests) else null end)}' <<<"$out")"
+  echo "  run $run ($scenario): $(jq -r '"\(.rps|floor) req/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, errors \(.socket_errors + .non2xx + .gql_errors + .unexpected), stmts/req \(.statements_per_request)"' <<<"$out")" >&2
+  record "$engine" "$scenario" "$run" "$out"
+}
+
+# wrk_scenario engine scenario url body-file token expect-code pid(for RSS) ours
+# Warm-up, then RUNS timed runs.
 wrk_scenario() {
   local engine="$1" scenario="$2" url="$3" bodies="$4" token="$5" expect="$6" pid="$7" ours="$8"
   log "$engine: scenario $scenario"
-  BODY_FILE="$bodies" TOKEN="$token" EXPECT_CODE="$expect" \
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$here/wrk/graphql.lua" "$url" >/dev/null
+  wrk_warmup "$url" "$bodies" "$token" "$expect"
   for run in $(seq 1 "$RUNS"); do
-    local before=0 after=0 out
-    [[ "$ours" == 1 ]] && before="$(statements)"
-    out="$(BODY_FILE="$bodies" TOKEN="$token" EXPECT_CODE="$expect" \
-      wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$here/wrk/graphql.lua" "$url" | tail -n 1)"
-    [[ "$ours" == 1 ]] && after="$(statements)"
-    out="$(jq -c --argjson b "$before" --argjson a "$after" --argjson ours "$ours" \
-      --argjson rss "$(rss_kb "$pid")" --argjson hwm "$(hwm_kb "$pid")" \
-      '. + {rss_kb: $rss, hwm_kb: $hwm,
-            statements_per_request: (if $ours == 1 and .requests > 0 then (($a - $b) / .requests) else null end)}' <<<"$out")"
-    echo "  run $run: $(jq -r '"\(.rps|floor) req/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, errors \(.socket_errors + .non2xx + .gql_errors + .unexpected), stmts/req \(.statements_per_request)"' <<<"$out")" >&2
-    record "$engine" "$scenario" "$run" "$out"
+    wrk_timed_run "$engine" "$scenario" "$run" "$url" "$bodies" "$token" "$expect" "$pid" "$ours"
   done
 }
 
@@ -246,6 +259,13 @@ run_engine() {
   record "$engine" "seed" 0 "$(jq -nc --argjson ms "$seed_ms" --argjson p "$PATIENTS" --argjson w "$WRITE_POOL" \
     '{seed_seconds: ($ms / 1000), patients: $p, write_pool: $w}')"
 
+  if [[ "$engine" == postgres ]]; then
+    # As pgbench does before it runs: no scenario, ours or the peer's, pays
+    # for the bulk load's deferred work (hint bits, visibility map, dirty
+    # pages) in its timed runs.
+    psql "$url" -qc "VACUUM (ANALYZE)" -c "CHECKPOINT" >/dev/null
+  fi
+
   start_server "$engine" "$url"
   local graphql="http://127.0.0.1:$PORT/graphql"
   local provider desk
@@ -276,14 +296,14 @@ run_engine() {
   wrk_scenario "$engine" "1-me" "$graphql" "$b/1.jsonl" "$provider" "" "$server_pid" 1
   wrk_scenario "$engine" "2-patient" "$graphql" "$b/2.jsonl" "$provider" "" "$server_pid" 1
   provider="$(login provider1@bench.clinic)"
-  wrk_scenario "$engine" "3-headline" "$graphql" "$b/3.jsonl" "$provider" "" "$server_pid" 1
+  if [[ "$engine" == postgres && "$PEER" == 1 ]]; then
+    compare_headline "$url" "$graphql" "$b/3.jsonl" "$provider"
+  else
+    wrk_scenario "$engine" "3-headline" "$graphql" "$b/3.jsonl" "$provider" "" "$server_pid" 1
+  fi
   desk="$(login desk@bench.clinic)"
   wrk_scenario "$engine" "4-worklist" "$graphql" "$b/4.jsonl" "$desk" "" "$server_pid" 1
   wrk_scenario "$engine" "6-bomb" "$graphql" "$b/6.jsonl" "" "QUERY_TOO_COMPLEX" "$server_pid" 1
-
-  if [[ "$engine" == postgres && "$PEER" == 1 ]]; then
-    run_peer "$url"
-  fi
 
   # Scenario 5: every run uses its own pool pairs; numbing 150 min ago for all.
   log "$engine: scenario 5-write-mix"
@@ -315,8 +335,12 @@ run_engine() {
   [[ "${KEEP_WORK:-0}" == 1 ]] || rm -f "$work/$engine-server.log"
 }
 
-run_peer() {
-  local url="$1"
+# Scenario 3 served by us, by PostGraphile and by pgbench, interleaved:
+# each round runs the three one after the other (starting with a different
+# one each round), each after a CHECKPOINT, so a change in the VM's speed
+# or a burst of another's disk writes falls on all three alike.
+compare_headline() { # database-url our-graphql-url our-bodies our-token
+  local url="$1" graphql="$2" bodies="$3" token="$4"
   log "postgres: PostGraphile v5 (amber) on the same database"
   DATABASE_URL="$url" PEER_PORT="$PEER_PORT" PEER_POOL_SIZE="$POOL_SIZE" \
     "$here/peer/start.sh" >"$work/peer.log" 2>&1 &
@@ -331,24 +355,35 @@ run_peer() {
   curl -sS -H 'Content-Type: application/json' -d "$(cat "$b/peer3.jsonl")" "$peer_url" |
     jq -e '(.errors == null) and (.data.patients.nodes | length) > 0' >/dev/null ||
     { echo "PostGraphile's scenario 3 fails: $(curl -sS -H 'Content-Type: application/json' -d "$(cat "$b/peer3.jsonl")" "$peer_url" | head -c 500)" >&2; exit 1; }
-  wrk_scenario postgres "3-headline-postgraphile" "$peer_url" "$b/peer3.jsonl" "" "" "$peer_pid" 0
+
+  local logs="$work/pgbench"
+  mkdir -p "$logs"
+  log "postgres: scenario 3-headline, PostGraphile and the pgbench floor, interleaved"
+  wrk_warmup "$graphql" "$bodies" "$token" ""
+  wrk_warmup "$peer_url" "$b/peer3.jsonl" "" ""
+  (cd "$logs" && pgbench -n -f "$here/peer/scenario3.sql" -c "$POOL_SIZE" -j "$THREADS" -T "$WARMUP" "$url" >/dev/null 2>&1)
+  local order=(ours peer floor)
+  for run in $(seq 1 "$RUNS"); do
+    for who in "${order[@]}"; do
+      psql "$url" -qc "CHECKPOINT" >/dev/null
+      case "$who" in
+        ours) wrk_timed_run postgres "3-headline" "$run" "$graphql" "$bodies" "$token" "" "$server_pid" 1 ;;
+        peer) wrk_timed_run postgres "3-headline-postgraphile" "$run" "$peer_url" "$b/peer3.jsonl" "" "" "$peer_pid" 0 ;;
+        floor)
+          rm -f "$logs"/pgbench_log.*
+          local out
+          out="$(cd "$logs" && pgbench -n -l -f "$here/peer/scenario3.sql" -c "$POOL_SIZE" -j "$THREADS" -T "$DURATION" "$url" 2>&1)"
+          out="$(python3 "$here/pgbench_stats.py" "$logs" <<<"$out")"
+          echo "  run $run (pgbench floor): $(jq -r '"\(.rps|floor) tx/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms"' <<<"$out")" >&2
+          record postgres "3-headline-pgbench" "$run" "$out" ;;
+      esac
+    done
+    order=("${order[@]:1}" "${order[0]}")
+  done
   record postgres "peer-final" 0 "$(jq -nc --argjson h "$(hwm_kb "$peer_pid")" '{hwm_kb: $h}')"
   kill "$peer_pid" 2>/dev/null || true
   wait "$peer_pid" 2>/dev/null || true
   peer_pid=""
-
-  log "postgres: pgbench floor (scenario 3 as one hand-written SQL statement)"
-  local logs="$work/pgbench"
-  mkdir -p "$logs"
-  (cd "$logs" && pgbench -n -f "$here/peer/scenario3.sql" -c "$POOL_SIZE" -j "$THREADS" -T "$WARMUP" "$url" >/dev/null 2>&1)
-  for run in $(seq 1 "$RUNS"); do
-    rm -f "$logs"/pgbench_log.*
-    local out
-    out="$(cd "$logs" && pgbench -n -l -f "$here/peer/scenario3.sql" -c "$POOL_SIZE" -j "$THREADS" -T "$DURATION" "$url" 2>&1)"
-    out="$(python3 "$here/pgbench_stats.py" "$logs" <<<"$out")"
-    echo "  run $run: $(jq -r '"\(.rps|floor) tx/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms"' <<<"$out")" >&2
-    record postgres "3-headline-pgbench" "$run" "$out"
-  done
 }
 
 for engine in $ENGINES; do
