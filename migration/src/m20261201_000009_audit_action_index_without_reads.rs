@@ -6,6 +6,14 @@
 //! storing a read's audit row. Listing reads newest first walks the primary
 //! key (UUIDv7, time-ordered) and needs no index on `action`; the rare
 //! actions (logins, changes, refusals) keep theirs, in the listing's order.
+//!
+//! Deploying: the new index is built inside the migration's transaction,
+//! which holds off audit writes (and so audited requests) while it scans
+//! the log; a partial index of the rare actions builds quickly even on a
+//! large log, but on a log of many millions of rows build it first by hand
+//! (`CREATE INDEX CONCURRENTLY ix_audit_events_action_except_reads ON
+//! audit_events (action, id) WHERE action <> 'READ'`): the migration then
+//! finds it and only drops the old one.
 
 use sea_orm_migration::prelude::*;
 
@@ -41,6 +49,7 @@ impl MigrationTrait for Migration {
                     .col(AuditEvents::Action)
                     .col(AuditEvents::Id)
                     .and_where(Expr::col(AuditEvents::Action).ne("READ"))
+                    .if_not_exists()
                     .to_owned(),
             )
             .await

@@ -8,7 +8,10 @@
 ///
 /// The columns are selected in the order the fields are declared and read
 /// back by position: a list of follow-ups decodes thousands of values, and
-/// finding each by name (a hash lookup per value) was a fifth of that.
+/// finding each by name (a hash lookup per value) was a fifth of that. So a
+/// `Core` is always selected alone, never nested in another partial model
+/// or read with a prefix (refused when read: the positions would be
+/// another model's).
 macro_rules! core_columns {
     ($(#[$meta:meta])* $($field:ident: $ty:ty),+ $(,)?) => {
         $(#[$meta])*
@@ -36,11 +39,20 @@ macro_rules! core_columns {
         impl sea_orm::FromQueryResult for Core {
             fn from_query_result(
                 row: &sea_orm::QueryResult,
-                _prefix: &str,
+                prefix: &str,
             ) -> Result<Self, sea_orm::DbErr> {
-                let mut position = 0_usize..;
+                if !prefix.is_empty() {
+                    return Err(sea_orm::DbErr::Type(format!(
+                        "a Core is read by position and cannot be nested (prefix {prefix:?})"
+                    )));
+                }
+                let mut position = 0_usize;
+                let mut next_position = || {
+                    position += 1;
+                    position - 1
+                };
                 Ok(Self {
-                    $($field: row.try_get_by_index(position.next().unwrap_or_default())?,)+
+                    $($field: row.try_get_by_index(next_position())?,)+
                 })
             }
         }

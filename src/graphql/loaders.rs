@@ -31,17 +31,17 @@ use crate::{
     services::policy::current_policy,
 };
 
-/// What a relation keeps of each row: the whole row behind an `Arc`, or a
+/// A row as a relation keeps it: the whole row behind an `Arc`, or a
 /// [`Row`] of an entity whose lists can be fetched with their core columns.
-pub trait Kept: Clone + Send + Sync + 'static {
+pub trait RelationRow: Clone + Send + Sync + 'static {
     /// The table.
     type Entity: EntityTrait<Model: Send + Sync> + Sync;
 
     /// A whole row as kept.
     fn whole(row: <Self::Entity as EntityTrait>::Model) -> Self;
 
-    /// The rows `select` picks with the columns lists read: whole rows,
-    /// unless the entity has a core.
+    /// The rows `select` picks with the columns lists read: the core
+    /// columns for an entity that has a core, else (this default) whole rows.
     fn fetch_lean(
         select: Select<Self::Entity>,
         db: &DatabaseConnection,
@@ -55,7 +55,7 @@ pub trait Kept: Clone + Send + Sync + 'static {
     }
 }
 
-impl<M> Kept for Arc<M>
+impl<M> RelationRow for Arc<M>
 where
     M: ModelTrait + FromQueryResult + Send + Sync + 'static,
     M::Entity: EntityTrait<Model = M> + Sync,
@@ -67,7 +67,7 @@ where
     }
 }
 
-impl<E: CoreColumns + 'static> Kept for Row<E> {
+impl<E: CoreColumns + 'static> RelationRow for Row<E> {
     type Entity = E;
 
     fn whole(row: E::Model) -> Self {
@@ -89,19 +89,28 @@ impl<E: CoreColumns + 'static> Kept for Row<E> {
     }
 }
 
+/// Which columns a relation's rows are fetched with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Columns {
+    /// Every column.
+    Whole,
+    /// The entity's core columns ([`CoreColumns`]).
+    Core,
+}
+
 /// Whole rows of `E`, shared.
 pub type Whole<E> = Arc<<E as EntityTrait>::Model>;
 
 /// Rows of one table grouped by a UUID column, in the order of `order_by`:
 /// one `SELECT … WHERE column IN (…)` per batch.
-pub struct RowsBy<T: Kept> {
+pub struct RowsBy<T: RelationRow> {
     db: DatabaseConnection,
     column: <T::Entity as EntityTrait>::Column,
     order_by: <T::Entity as EntityTrait>::Column,
     key: fn(&T) -> Option<Uuid>,
 }
 
-impl<T: Kept> RowsBy<T> {
+impl<T: RelationRow> RowsBy<T> {
     fn relation(
         db: &DatabaseConnection,
         window: Duration,
@@ -167,7 +176,7 @@ const KEYS_PER_STATEMENT: usize = 1000;
 /// the request is descheduled for longer than the window (a busy server):
 /// fetching ahead makes a page cost the same statements under any load, and
 /// its fields wait for no window at all.
-pub struct Relation<T: Kept> {
+pub struct Relation<T: RelationRow> {
     loader: DataLoader<RowsBy<T>>,
     fetched: Mutex<HashMap<Uuid, Arc<[T]>>>,
 }
@@ -184,7 +193,7 @@ impl<T> FetchedRows<T> {
     }
 }
 
-impl<T: Kept> Relation<T>
+impl<T: RelationRow> Relation<T>
 where
     RowsBy<T>: Loader<Uuid, Value = Vec<T>, Error = async_graphql::Error>,
 {
@@ -212,14 +221,15 @@ where
         &self,
         keys: impl IntoIterator<Item = Uuid>,
     ) -> Result<FetchedRows<T>, async_graphql::Error> {
-        self.fetch_ahead_with(keys, true).await
+        self.fetch_ahead_with(keys, Columns::Whole).await
     }
 
     async fn fetch_ahead_with(
         &self,
         keys: impl IntoIterator<Item = Uuid>,
-        whole: bool,
+        columns: Columns,
     ) -> Result<FetchedRows<T>, async_graphql::Error> {
+        let whole = columns == Columns::Whole;
         let keys: BTreeSet<Uuid> = keys.into_iter().collect();
         let missing: Vec<Uuid> = {
             let fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
@@ -227,7 +237,7 @@ where
                 .filter(|key| {
                     fetched
                         .get(key)
-                        .is_none_or(|rows| whole && !rows.iter().all(Kept::is_whole))
+                        .is_none_or(|rows| whole && !rows.iter().all(RelationRow::is_whole))
                 })
                 .copied()
                 .collect()
@@ -279,12 +289,18 @@ impl<E: CoreColumns + 'static> Relation<Row<E>> {
         keys: impl IntoIterator<Item = Uuid>,
         selection: &Lookahead<'_>,
     ) -> Result<FetchedRows<Row<E>>, async_graphql::Error> {
-        self.fetch_ahead_with(keys, !E::core_suffices(selection))
-            .await
+        let columns = if E::core_suffices(selection) {
+            Columns::Core
+        } else {
+            Columns::Whole
+        };
+        self.fetch_ahead_with(keys, columns).await
     }
 
-    /// The whole row with this id (a relation by id): fetched ahead whole,
-    /// or loaded in the next batch.
+    /// The whole row with this id: fetched ahead whole, or loaded in the
+    /// next batch. Only for a relation keyed by id (`Loaders::procedures`,
+    /// …): on one keyed by another column it would answer that key's first
+    /// row.
     ///
     /// # Errors
     /// Database failures.
@@ -306,7 +322,7 @@ impl<E: CoreColumns + 'static> Relation<Row<E>> {
     }
 }
 
-impl<T: Kept> Loader<Uuid> for RowsBy<T> {
+impl<T: RelationRow> Loader<Uuid> for RowsBy<T> {
     type Value = Vec<T>;
     type Error = async_graphql::Error;
 

@@ -28,6 +28,7 @@ pub trait CoreColumns: EntityTrait<Model: Send + Sync> + Send + Sync {
     type Core: PartialModelTrait
         + FromQueryResult
         + for<'row> From<&'row Self::Model>
+        + PartialEq
         + Send
         + Sync
         + 'static;
@@ -56,17 +57,21 @@ pub trait CoreColumns: EntityTrait<Model: Send + Sync> + Send + Sync {
 }
 
 /// One row: its core columns, and the whole row when it was fetched whole
-/// or once a field has loaded it.
+/// or once a field has loaded it. Clones share both, so the whole row is
+/// loaded once for all the objects that hold the row.
 pub struct Row<E: CoreColumns> {
-    core: Arc<E::Core>,
+    held: Arc<Held<E>>,
+}
+
+struct Held<E: CoreColumns> {
+    core: E::Core,
     whole: OnceCell<Arc<E::Model>>,
 }
 
 impl<E: CoreColumns> Clone for Row<E> {
     fn clone(&self) -> Self {
         Self {
-            core: Arc::clone(&self.core),
-            whole: self.whole.clone(),
+            held: Arc::clone(&self.held),
         }
     }
 }
@@ -75,42 +80,49 @@ impl<E: CoreColumns> Row<E> {
     /// A row fetched with its core columns only.
     pub fn from_core(core: E::Core) -> Self {
         Self {
-            core: Arc::new(core),
-            whole: OnceCell::new(),
+            held: Arc::new(Held {
+                core,
+                whole: OnceCell::new(),
+            }),
         }
     }
 
     /// A whole row.
     pub fn from_whole(row: Arc<E::Model>) -> Self {
         Self {
-            core: Arc::new(E::Core::from(&row)),
-            whole: OnceCell::new_with(Some(row)),
+            held: Arc::new(Held {
+                core: E::Core::from(&row),
+                whole: OnceCell::new_with(Some(row)),
+            }),
         }
     }
 
     /// The core columns.
     pub fn core(&self) -> &E::Core {
-        &self.core
+        &self.held.core
     }
 
     /// Whether the whole row is here.
     pub fn is_whole(&self) -> bool {
-        self.whole.initialized()
+        self.held.whole.initialized()
     }
 
     /// The whole row, if it is here.
     pub fn whole_if_fetched(&self) -> Option<&Arc<E::Model>> {
-        self.whole.get()
+        self.held.whole.get()
     }
 
     /// The whole row, loaded by id (batched with the other rows that need
     /// it) if it was fetched lean.
     ///
     /// # Errors
-    /// Database failures; `INTERNAL` if the row is gone (rows are never
-    /// deleted).
+    /// Database failures; `CONFLICT` if the row changed between the two
+    /// reads (an object answers from one version of its row, so a client
+    /// never pairs one version's `status` with another's `version`);
+    /// `INTERNAL` if the row is gone (rows are never deleted).
     pub async fn whole(&self, ctx: &Context<'_>) -> async_graphql::Result<&E::Model> {
         let row = self
+            .held
             .whole
             .get_or_try_init(|| Box::pin(self.load_whole(ctx)))
             .await?;
@@ -118,15 +130,31 @@ impl<E: CoreColumns> Row<E> {
     }
 
     async fn load_whole(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<E::Model>> {
-        let id = E::id(&self.core);
-        let row = E::by_id(ctx.data::<Loaders>()?).load_whole(id).await?;
-        row.ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "{} row {id} vanished while its fields were read",
-                E::default().table_name()
-            ))
-            .into()
-        })
+        let id = E::id(self.core());
+        let row = E::by_id(ctx.data::<Loaders>()?)
+            .load_whole(id)
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!(
+                    "{} row {id} vanished while its fields were read",
+                    E::default().table_name()
+                ))
+            })?;
+        same_version::<E>(self.core(), &row)?;
+        Ok(row)
+    }
+}
+
+/// Refuses a whole row that no longer matches the core read before it: the
+/// row was changed in between, and the object would mix two versions.
+fn same_version<E: CoreColumns>(core: &E::Core, whole: &E::Model) -> Result<(), AppError> {
+    if E::Core::from(whole) == *core {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!(
+            "a {} changed while this query read it; send the query again",
+            E::default().table_name()
+        )))
     }
 }
 
@@ -224,5 +252,56 @@ impl CoreColumns for consultations::Entity {
     }
     fn by_id(loaders: &Loaders) -> &Relation<Row<Self>> {
         &loaders.consultations
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::{
+        follow_up::{FollowUpKind, FollowUpStatus},
+        patient::ContactChannel,
+    };
+
+    #[test]
+    fn a_whole_row_that_no_longer_matches_its_core_is_a_conflict() {
+        let now = Utc::now();
+        let row = follow_ups::Model {
+            id: Uuid::now_v7(),
+            procedure_id: Uuid::now_v7(),
+            patient_id: Uuid::now_v7(),
+            kind: FollowUpKind::Day1Check,
+            due_at_s: now.timestamp(),
+            channel: ContactChannel::Phone,
+            status: FollowUpStatus::Pending,
+            attempts: 0,
+            last_attempt_at: None,
+            channel_used: None,
+            symptoms: String::new(),
+            nsaid_taken: None,
+            adverse_kind: None,
+            adverse_severity: None,
+            adverse_description: None,
+            notes: String::new(),
+            cancel_reason: None,
+            completed_at: None,
+            completed_by: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let core = follow_ups::Core::from(&row);
+        assert!(same_version::<follow_ups::Entity>(&core, &row).is_ok());
+
+        let changed = follow_ups::Model {
+            status: FollowUpStatus::Completed,
+            completed_at: Some(now),
+            version: 2,
+            ..row.clone()
+        };
+        let refused = same_version::<follow_ups::Entity>(&core, &changed);
+        assert!(matches!(refused, Err(AppError::Conflict(_))), "{refused:?}");
     }
 }

@@ -353,8 +353,10 @@ async fn run_writer(
 struct Pending {
     /// Oldest first.
     rows: Vec<audit_events::Model>,
-    /// How many of the first rows were in an attempt that failed without
-    /// an answer, and so may be stored already.
+    /// How many of the first rows were in a failed attempt. Any failure
+    /// counts, not only a lost answer (after which they may be stored
+    /// already): telling the two apart is guesswork, and a retry that
+    /// skips stored rows is harmless when none were.
     maybe_stored: usize,
 }
 
@@ -374,7 +376,7 @@ async fn write(db: &DatabaseConnection, pending: &mut Pending) {
             }
             Err(error) => {
                 pending.maybe_stored = pending.maybe_stored.max(count);
-                tracing::error!(%error, pending = pending.rows.len(), "audit rows not written yet; will retry");
+                tracing::error!(%error, ?attempt, pending = pending.rows.len(), "audit rows not written yet; will retry");
                 return;
             }
         }
