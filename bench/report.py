@@ -121,11 +121,11 @@ def engine_report(engine):
             )
         # Runs of the same number were one interleaved round (bench/run.sh).
         peer_by_run = {run["run"]: run for run in peer}
-        rounds = [
-            (run["rps"] / peer_by_run[run["run"]]["rps"], run["p99_ms"] / peer_by_run[run["run"]]["p99_ms"])
-            for run in sorted(ours, key=lambda run: run["run"])
-            if run["run"] in peer_by_run and peer_by_run[run["run"]].get("rps")
-        ]
+        rounds = []
+        for run in sorted(ours, key=lambda run: run["run"]):
+            theirs = peer_by_run.get(run["run"], {})
+            if theirs.get("rps") and theirs.get("p99_ms"):
+                rounds.append((run["rps"] / theirs["rps"], run["p99_ms"] / theirs["p99_ms"]))
         if rounds:
             out.append("")
             out.append(
