@@ -128,7 +128,8 @@ pub enum AppError {
         /// What is wrong with it, for a human.
         message: String,
     },
-    /// `CONFLICT`: stale version or a duplicate of a unique value.
+    /// `CONFLICT`: stale version, a duplicate of a unique value, or a record
+    /// that changed while one query read it (send the query again).
     #[error("{0}")]
     Conflict(String),
     /// `RATE_LIMITED` with `extensions.retryAfterSeconds`.

@@ -59,6 +59,7 @@ use crate::{
     },
     seed::{FIRST_NAMES, LAST_NAMES},
     services::{
+        follow_ups::pending_follow_up,
         patients::{search_text, sort_name},
         policy::current_policy,
         procedures::ChartedRecord,
@@ -1032,30 +1033,15 @@ fn follow_ups_of(
     .enumerate()
     {
         let due = due_instant(due_day, clinic.policy.time_zone);
-        let mut row = follow_ups::Model {
-            id: id_at(created + Duration::milliseconds(i64::try_from(k).unwrap_or(0))),
-            procedure_id: procedure,
-            patient_id: patient.id,
+        let mut row = pending_follow_up(
+            id_at(created + Duration::milliseconds(i64::try_from(k).unwrap_or(0))),
+            procedure,
+            patient.id,
             kind,
-            due_at_s: due.timestamp(),
+            due,
             channel,
-            status: FollowUpStatus::Pending,
-            attempts: 0,
-            last_attempt_at: None,
-            channel_used: None,
-            symptoms: String::new(),
-            nsaid_taken: None,
-            adverse_kind: None,
-            adverse_severity: None,
-            adverse_description: None,
-            notes: String::new(),
-            cancel_reason: None,
-            completed_at: None,
-            completed_by: None,
-            created_at: created,
-            updated_at: created,
-            version: 1,
-        };
+            created,
+        );
         if due_day < clinic.today {
             let recent = clinic.today - due_day <= Duration::days(14);
             let roll = rng.random_range(0..100);

@@ -130,30 +130,32 @@ impl<E: CoreColumns> Row<E> {
     }
 
     async fn load_whole(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<E::Model>> {
-        let id = E::id(self.core());
-        let row = E::by_id(ctx.data::<Loaders>()?)
-            .load_whole(id)
-            .await?
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!(
-                    "{} row {id} vanished while its fields were read",
-                    E::default().table_name()
-                ))
-            })?;
-        same_version::<E>(self.core(), &row)?;
-        Ok(row)
+        let loaded = E::by_id(ctx.data::<Loaders>()?)
+            .load_whole(E::id(self.core()))
+            .await?;
+        Ok(whole_of_core::<E>(self.core(), loaded)?)
     }
 }
 
-/// Refuses a whole row that no longer matches the core read before it: the
-/// row was changed in between, and the object would mix two versions.
-fn same_version<E: CoreColumns>(core: &E::Core, whole: &E::Model) -> Result<(), AppError> {
-    if E::Core::from(whole) == *core {
-        Ok(())
+/// The whole row loaded for `core`, refused if it is gone (rows are never
+/// deleted) or no longer matches the core read before it: the row was
+/// changed in between, and the object would mix two versions.
+fn whole_of_core<E: CoreColumns>(
+    core: &E::Core,
+    loaded: Option<Arc<E::Model>>,
+) -> Result<Arc<E::Model>, AppError> {
+    let table = E::default().table_name();
+    let whole = loaded.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "{table} row {} vanished while its fields were read",
+            E::id(core)
+        ))
+    })?;
+    if E::Core::from(&whole) == *core {
+        Ok(whole)
     } else {
         Err(AppError::Conflict(format!(
-            "a {} changed while this query read it; send the query again",
-            E::default().table_name()
+            "a {table} row changed while this query read it; send the query again"
         )))
     }
 }
@@ -260,40 +262,29 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::domain::{
-        follow_up::{FollowUpKind, FollowUpStatus},
-        patient::ContactChannel,
+    use crate::{
+        domain::{
+            follow_up::{FollowUpKind, FollowUpStatus},
+            patient::ContactChannel,
+        },
+        services::follow_ups::pending_follow_up,
     };
 
     #[test]
-    fn a_whole_row_that_no_longer_matches_its_core_is_a_conflict() {
+    fn a_whole_row_answers_for_its_core_only_while_it_matches() {
         let now = Utc::now();
-        let row = follow_ups::Model {
-            id: Uuid::now_v7(),
-            procedure_id: Uuid::now_v7(),
-            patient_id: Uuid::now_v7(),
-            kind: FollowUpKind::Day1Check,
-            due_at_s: now.timestamp(),
-            channel: ContactChannel::Phone,
-            status: FollowUpStatus::Pending,
-            attempts: 0,
-            last_attempt_at: None,
-            channel_used: None,
-            symptoms: String::new(),
-            nsaid_taken: None,
-            adverse_kind: None,
-            adverse_severity: None,
-            adverse_description: None,
-            notes: String::new(),
-            cancel_reason: None,
-            completed_at: None,
-            completed_by: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let row = pending_follow_up(
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            FollowUpKind::Day1Check,
+            now,
+            ContactChannel::Phone,
+            now,
+        );
         let core = follow_ups::Core::from(&row);
-        assert!(same_version::<follow_ups::Entity>(&core, &row).is_ok());
+        let same = whole_of_core::<follow_ups::Entity>(&core, Some(Arc::new(row.clone())));
+        assert_eq!(same.ok().as_deref(), Some(&row));
 
         let changed = follow_ups::Model {
             status: FollowUpStatus::Completed,
@@ -301,7 +292,10 @@ mod tests {
             version: 2,
             ..row.clone()
         };
-        let refused = same_version::<follow_ups::Entity>(&core, &changed);
+        let refused = whole_of_core::<follow_ups::Entity>(&core, Some(Arc::new(changed)));
         assert!(matches!(refused, Err(AppError::Conflict(_))), "{refused:?}");
+
+        let gone = whole_of_core::<follow_ups::Entity>(&core, None);
+        assert!(matches!(gone, Err(AppError::Internal(_))), "{gone:?}");
     }
 }

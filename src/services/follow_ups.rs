@@ -6,10 +6,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     prelude::Uuid,
     sea_query::{Expr, ExprTrait},
 };
@@ -65,6 +63,44 @@ pub async fn current_channels(
     Ok(consented_channels(&history))
 }
 
+/// A follow-up as R-FOLLOWUP creates it: pending, not yet attempted,
+/// version 1. Completion and the adverse-event review create theirs with
+/// it, and so does the benchmark seed.
+pub fn pending_follow_up(
+    id: Uuid,
+    procedure_id: Uuid,
+    patient_id: Uuid,
+    kind: FollowUpKind,
+    due_at: DateTime<Utc>,
+    channel: ContactChannel,
+    created_at: DateTime<Utc>,
+) -> follow_ups::Model {
+    follow_ups::Model {
+        id,
+        procedure_id,
+        patient_id,
+        kind,
+        due_at_s: due_at.timestamp(),
+        channel,
+        status: FollowUpStatus::Pending,
+        attempts: 0,
+        last_attempt_at: None,
+        channel_used: None,
+        symptoms: String::new(),
+        nsaid_taken: None,
+        adverse_kind: None,
+        adverse_severity: None,
+        adverse_description: None,
+        notes: String::new(),
+        cancel_reason: None,
+        completed_at: None,
+        completed_by: None,
+        created_at,
+        updated_at: created_at,
+        version: 1,
+    }
+}
+
 fn new_follow_up(
     procedure: &procedures::Model,
     kind: FollowUpKind,
@@ -72,30 +108,16 @@ fn new_follow_up(
     channel: ContactChannel,
     now: DateTime<Utc>,
 ) -> follow_ups::ActiveModel {
-    follow_ups::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        procedure_id: Set(procedure.id),
-        patient_id: Set(procedure.patient_id),
-        kind: Set(kind),
-        due_at_s: Set(due_at.timestamp()),
-        channel: Set(channel),
-        status: Set(FollowUpStatus::Pending),
-        attempts: Set(0),
-        last_attempt_at: Set(None),
-        channel_used: Set(None),
-        symptoms: Set(String::new()),
-        nsaid_taken: Set(None),
-        adverse_kind: Set(None),
-        adverse_severity: Set(None),
-        adverse_description: Set(None),
-        notes: Set(String::new()),
-        cancel_reason: Set(None),
-        completed_at: Set(None),
-        completed_by: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    }
+    pending_follow_up(
+        Uuid::now_v7(),
+        procedure.id,
+        procedure.patient_id,
+        kind,
+        due_at,
+        channel,
+        now,
+    )
+    .into_active_model()
 }
 
 /// R-FOLLOWUP: creates the follow-ups of a procedure being completed, in
