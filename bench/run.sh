@@ -347,6 +347,17 @@ run_engine() {
   [[ "${KEEP_WORK:-0}" == 1 ]] || rm -f "$work/$engine-server.log"
 }
 
+# pgbench_timed_run run database-url log-dir: scenario 3 as one SQL
+# statement, latencies from pgbench's per-transaction log.
+pgbench_timed_run() {
+  local run="$1" url="$2" logs="$3" out
+  rm -f "$logs"/pgbench_log.*
+  out="$(cd "$logs" && pgbench -n -l -f "$here/peer/scenario3.sql" -c "$POOL_SIZE" -j "$THREADS" -T "$DURATION" "$url" 2>&1)"
+  out="$(python3 "$here/pgbench_stats.py" "$logs" <<<"$out")"
+  echo "  run $run (pgbench floor): $(jq -r '"\(.rps|floor) tx/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms"' <<<"$out")" >&2
+  record postgres "3-headline-pgbench" "$run" "$out"
+}
+
 # Scenario 3 served by us, by PostGraphile and by pgbench, interleaved:
 # each round runs the three one after the other (starting with a different
 # one each round), each after a CHECKPOINT, so a change in the VM's speed
@@ -381,13 +392,7 @@ compare_headline() { # database-url our-graphql-url our-bodies our-token
       case "$who" in
         ours) wrk_timed_run postgres "3-headline" "$run" "$graphql" "$bodies" "$token" "" "$server_pid" 1 ;;
         peer) wrk_timed_run postgres "3-headline-postgraphile" "$run" "$peer_url" "$b/peer3.jsonl" "" "" "$peer_pid" 0 ;;
-        floor)
-          rm -f "$logs"/pgbench_log.*
-          local out
-          out="$(cd "$logs" && pgbench -n -l -f "$here/peer/scenario3.sql" -c "$POOL_SIZE" -j "$THREADS" -T "$DURATION" "$url" 2>&1)"
-          out="$(python3 "$here/pgbench_stats.py" "$logs" <<<"$out")"
-          echo "  run $run (pgbench floor): $(jq -r '"\(.rps|floor) tx/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms"' <<<"$out")" >&2
-          record postgres "3-headline-pgbench" "$run" "$out" ;;
+        floor) pgbench_timed_run "$run" "$url" "$logs" ;;
       esac
     done
     order=("${order[@]:1}" "${order[0]}")
