@@ -109,12 +109,23 @@ impl TokenKeys {
         Ok(AccessToken { token, expires_at })
     }
 
-    /// Verifies signature, algorithm, issuer, audience, expiry and not-before.
+    /// Verifies signature, algorithm, issuer, audience, expiry and
+    /// not-before, and that the token lives no longer than
+    /// [`ACCESS_TOKEN_TTL`] from when it was issued: a token signed with the
+    /// real key but a far `exp` (or an `iat` in the future) is refused.
     ///
     /// # Errors
     /// The reason the token is refused (never shown to clients in detail).
     pub fn verify(&self, token: &str) -> Result<AccessClaims, jsonwebtoken::errors::Error> {
-        decode::<AccessClaims>(token, &self.decoding, &self.validation).map(|data| data.claims)
+        let claims = decode::<AccessClaims>(token, &self.decoding, &self.validation)?.claims;
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(0);
+        let lifetime = claims.exp.saturating_sub(claims.iat);
+        if lifetime > ACCESS_TOKEN_TTL.num_seconds() + leeway
+            || claims.iat > Utc::now().timestamp() + leeway
+        {
+            return Err(jsonwebtoken::errors::ErrorKind::InvalidToken.into());
+        }
+        Ok(claims)
     }
 }
 
@@ -172,6 +183,39 @@ mod tests {
             .issue(Uuid::now_v7(), 0, Utc::now() - Duration::hours(1))
             .unwrap();
         assert!(keys().verify(&token.token).is_err());
+    }
+
+    #[test]
+    fn tokens_living_longer_than_the_access_lifetime_are_refused() {
+        let now = Utc::now().timestamp();
+        let sign = |iat: i64, exp: i64| {
+            let claims = AccessClaims {
+                iss: ISSUER.to_owned(),
+                aud: AUDIENCE.to_owned(),
+                sub: Uuid::now_v7(),
+                exp,
+                nbf: iat,
+                iat,
+                jti: Uuid::now_v7(),
+                ver: 0,
+            };
+            encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(SECRET),
+            )
+            .unwrap()
+        };
+        let fifteen_minutes = ACCESS_TOKEN_TTL.num_seconds();
+        assert!(keys().verify(&sign(now, now + fifteen_minutes)).is_ok());
+        assert!(keys().verify(&sign(now, now + 10 * 365 * 86_400)).is_err());
+        assert!(
+            keys()
+                .verify(&sign(now, now + fifteen_minutes + 60))
+                .is_err()
+        );
+        // An iat in the future cannot stretch the window either.
+        assert!(keys().verify(&sign(now + 3_600, now + 3_600 + 60)).is_err());
     }
 
     #[test]

@@ -15,18 +15,19 @@ pub struct ThrottlePolicy {
     pub window: Duration,
 }
 
-/// Per account: 5 free failures, then 30 s doubling up to 15 min.
+/// Per account: the 5th failure within 15 minutes locks it for 30 s, each
+/// further one for twice as long, up to 15 min.
 pub const ACCOUNT_THROTTLE: ThrottlePolicy = ThrottlePolicy {
-    free_failures: 5,
+    free_failures: 4,
     first_lock: Duration::seconds(30),
     max_lock: Duration::minutes(15),
     window: Duration::minutes(15),
 };
 
-/// Per client IP: 20 free failures (several staff behind one clinic NAT),
-/// then 30 s doubling up to 15 min.
+/// Per client IP (several staff behind one clinic NAT): the 20th failure
+/// within 15 minutes locks it for 30 s, doubling up to 15 min.
 pub const IP_THROTTLE: ThrottlePolicy = ThrottlePolicy {
-    free_failures: 20,
+    free_failures: 19,
     first_lock: Duration::seconds(30),
     max_lock: Duration::minutes(15),
     window: Duration::minutes(15),
@@ -101,22 +102,39 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
     }
 
+    fn failures(policy: ThrottlePolicy, count: u32) -> ThrottleState {
+        let mut state = None;
+        for _ in 0..count {
+            state = Some(policy.after_failure(state.as_ref(), at(0)));
+        }
+        state.unwrap()
+    }
+
     #[test]
     fn free_failures_do_not_lock() {
-        let mut state = None;
-        for _ in 0..5 {
-            state = Some(ACCOUNT_THROTTLE.after_failure(state.as_ref(), at(0)));
-        }
-        let state = state.unwrap();
-        assert_eq!(state.failures, 5);
+        let state = failures(ACCOUNT_THROTTLE, 4);
+        assert_eq!(state.failures, 4);
         assert_eq!(state.locked_until, None);
         assert_eq!(ACCOUNT_THROTTLE.retry_after(Some(&state), at(0)), None);
     }
 
     #[test]
+    fn the_fifth_account_failure_and_the_twentieth_ip_failure_lock() {
+        let account = failures(ACCOUNT_THROTTLE, 5);
+        assert_eq!(
+            ACCOUNT_THROTTLE.retry_after(Some(&account), at(0)),
+            Some(30)
+        );
+        let ip = failures(IP_THROTTLE, 19);
+        assert_eq!(IP_THROTTLE.retry_after(Some(&ip), at(0)), None);
+        let ip = failures(IP_THROTTLE, 20);
+        assert_eq!(IP_THROTTLE.retry_after(Some(&ip), at(0)), Some(30));
+    }
+
+    #[test]
     fn each_further_failure_doubles_the_lock_up_to_the_cap() {
         let mut state = ThrottleState {
-            failures: 5,
+            failures: 4,
             window_started_at: at(0),
             locked_until: None,
         };

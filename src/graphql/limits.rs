@@ -11,9 +11,12 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::{
     ServerError, ServerResult, ValidationResult, Variables,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation},
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{BaseType, ExecutableDocument, Selection, SelectionSet},
 };
 
+use async_graphql_value::Value as GqlValue;
+
+use super::tokens::{MAX_VALUE_DEPTH, QueryScan, scan_query};
 use crate::{config::GraphqlLimits, error::ErrorCode};
 
 /// The limits of one schema; an [`ExtensionFactory`].
@@ -23,6 +26,7 @@ pub struct QueryLimits {
     max_complexity: usize,
     max_aliases: usize,
     max_directives: usize,
+    max_tokens: usize,
 }
 
 impl QueryLimits {
@@ -33,6 +37,7 @@ impl QueryLimits {
             max_complexity: limits.max_complexity,
             max_aliases: limits.max_aliases,
             max_directives: limits.max_directives,
+            max_tokens: limits.max_tokens,
         }
     }
 }
@@ -78,15 +83,25 @@ impl QueryLimits {
         (self.max_depth, self.max_complexity)
     }
 
-    /// Refuses text holding NUL, which no record may hold.
+    /// Refuses text holding NUL, which no record may hold, and text with
+    /// more tokens or deeper values than the parser may be given (the HTTP
+    /// handler checks the same before authentication; this covers
+    /// operations sent over WebSocket).
     ///
     /// # Errors
-    /// `BAD_USER_INPUT`.
+    /// `BAD_USER_INPUT` for NUL, `QUERY_TOO_COMPLEX` for the others.
     pub fn check_text(&self, query: &str, variables: &Variables) -> ServerResult<()> {
         if carries_nul(query, variables) {
             return Err(ErrorCode::BadUserInput.server_error(NUL_REFUSAL));
         }
-        Ok(())
+        let scan = scan_query(query, self.max_tokens);
+        if scan.tokens > self.max_tokens {
+            return Err(too_complex(format!(
+                "the query has more than {} tokens, the limit",
+                self.max_tokens
+            )));
+        }
+        check_value_depth(&scan)
     }
 
     /// Refuses a parsed document with too many aliases, or a field with
@@ -95,6 +110,7 @@ impl QueryLimits {
     /// # Errors
     /// `QUERY_TOO_COMPLEX` naming the limit and the count.
     pub fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        check_conditions(document)?;
         let shape = DocumentShape::of(document);
         if shape.aliases > self.max_aliases {
             return Err(too_complex(format!(
@@ -130,6 +146,21 @@ impl QueryLimits {
         }
         Ok(())
     }
+}
+
+/// Refuses a query whose values nest deeper than [`MAX_VALUE_DEPTH`],
+/// before the recursive parser could overflow its stack on it.
+///
+/// # Errors
+/// `QUERY_TOO_COMPLEX` naming the depth and the limit.
+pub fn check_value_depth(scan: &QueryScan) -> ServerResult<()> {
+    if scan.value_depth > MAX_VALUE_DEPTH {
+        return Err(too_complex(format!(
+            "values nest {} levels deep; the limit is {MAX_VALUE_DEPTH}",
+            scan.value_depth
+        )));
+    }
+    Ok(())
 }
 
 /// Why text holding NUL is refused.
@@ -231,6 +262,73 @@ impl<'a> AliasCounter<'a> {
     }
 }
 
+/// Refuses an `@include` or `@skip` whose `if` is missing or is not a
+/// Boolean (a literal, or a variable every operation declares `Boolean`).
+/// async-graphql drops skipped selections before it validates, reading a
+/// condition it cannot parse as `false`, so `@include(if: [[true]])` would
+/// silently empty the answer instead of being refused.
+///
+/// # Errors
+/// `BAD_USER_INPUT` naming the directive.
+pub fn check_conditions(document: &ExecutableDocument) -> ServerResult<()> {
+    let boolean_variable = |name: &str| {
+        let mut declared = document
+            .operations
+            .iter()
+            .flat_map(|(_, operation)| operation.node.variable_definitions.iter())
+            .filter(|definition| definition.node.name.node.as_str() == name)
+            .peekable();
+        declared.peek().is_some()
+            && declared.all(|definition| {
+                matches!(&definition.node.var_type.node.base,
+                    BaseType::Named(type_name) if type_name.as_str() == "Boolean")
+            })
+    };
+    let sets = document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set.node)
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|fragment| &fragment.node.selection_set.node),
+        );
+    let mut pending: Vec<&SelectionSet> = sets.collect();
+    while let Some(set) = pending.pop() {
+        for selection in &set.items {
+            let directives = match &selection.node {
+                Selection::Field(field) => {
+                    pending.push(&field.node.selection_set.node);
+                    &field.node.directives
+                }
+                Selection::InlineFragment(inline) => {
+                    pending.push(&inline.node.selection_set.node);
+                    &inline.node.directives
+                }
+                Selection::FragmentSpread(spread) => &spread.node.directives,
+            };
+            for directive in directives {
+                let name = directive.node.name.node.as_str();
+                if name != "include" && name != "skip" {
+                    continue;
+                }
+                let sound = match directive.node.get_argument("if").map(|value| &value.node) {
+                    Some(GqlValue::Boolean(_)) => true,
+                    Some(GqlValue::Variable(variable)) => boolean_variable(variable.as_str()),
+                    _ => false,
+                };
+                if !sound {
+                    return Err(ErrorCode::BadUserInput.server_error(format!(
+                        "@{name} takes `if: Boolean!`: a true or false, or a Boolean variable"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn most_directives(set: &SelectionSet) -> usize {
     set.items
         .iter()
@@ -314,6 +412,38 @@ mod tests {
         let query =
             "{ ...A } fragment A on Query { a: me ...B } fragment B on Query { b: me ...A }";
         assert_eq!(shape(query).aliases, 2);
+    }
+
+    fn conditions(query: &str) -> ServerResult<()> {
+        check_conditions(&parse_query(query).unwrap())
+    }
+
+    #[test]
+    fn include_and_skip_take_only_booleans() {
+        assert!(conditions("{ __typename @include(if: true) me @skip(if: false) }").is_ok());
+        assert!(conditions("query($b: Boolean!) { me @include(if: $b) }").is_ok());
+        assert!(
+            conditions("query($b: Boolean) { ...F } fragment F on Query { me @skip(if: $b) }")
+                .is_ok()
+        );
+        for refused in [
+            "{ __typename @include(if: [[[true]]]) }",
+            "{ __typename @include(if: \"true\") }",
+            "{ __typename @skip(if: 1) }",
+            "{ __typename @skip }",
+            "{ me { ... @include(if: { a: true }) { id } } }",
+            "{ ...F } fragment F on Query { me @include(if: [true]) }",
+            "query($b: [Boolean]) { me @include(if: $b) }",
+            "query($b: String) { me @include(if: $b) }",
+            "{ me @include(if: $undeclared) }",
+        ] {
+            let error = conditions(refused).expect_err(refused);
+            assert_eq!(
+                error.extensions.as_ref().and_then(|e| e.get("code")),
+                Some(&async_graphql::Value::from("BAD_USER_INPUT")),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,14 @@
-//! Measuring a query text before it is parsed: its lexical tokens, and how
-//! deeply its fields nest, so a document of a million tiny tokens or a
-//! deeply nested bomb is refused for the price of one scan.
+//! Measuring a query text before it is parsed: its lexical tokens, how
+//! deeply its fields nest and how deeply its values nest, so a document of a
+//! million tiny tokens, a deeply nested bomb or a list nested hundreds of
+//! levels deep (which would overflow the parser's stack, whatever the token
+//! limit) is refused for the price of one scan.
+
+/// The deepest nesting of list and input-object values (and list types)
+/// any operation may write: far beyond what the schema's inputs need (at
+/// most 3), and far below what the recursive parser can hold on a
+/// thread's stack.
+pub const MAX_VALUE_DEPTH: usize = 32;
 
 /// What one scan of a query text found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -11,6 +19,10 @@ pub struct QueryScan {
     /// not inline fragments or input objects. Named fragments are not
     /// expanded, so the depth async-graphql validates is at least this.
     pub depth: usize,
+    /// The deepest nesting of values written in the text: lists and input
+    /// objects in arguments, directive arguments and variable defaults, and
+    /// list types in variable definitions.
+    pub value_depth: usize,
 }
 
 /// Counts GraphQL tokens (names, numbers, strings, punctuators) in `query`,
@@ -32,6 +44,7 @@ pub fn scan_query(query: &str, limit: usize) -> QueryScan {
     let mut open_sets: Vec<bool> = Vec::new();
     let mut field_levels = 0usize;
     let mut parentheses = 0usize;
+    let mut open_values = 0usize;
     let mut after_spread = false;
     let mut inline_fragment = false;
     while index < bytes.len() && scan.tokens <= limit {
@@ -73,6 +86,11 @@ pub fn scan_query(query: &str, limit: usize) -> QueryScan {
             b"..." => after_spread = true,
             b"(" => parentheses += 1,
             b")" => parentheses = parentheses.saturating_sub(1),
+            b"[" | b"{" if parentheses > 0 => {
+                open_values += 1;
+                scan.value_depth = scan.value_depth.max(open_values);
+            }
+            b"]" | b"}" if parentheses > 0 => open_values = open_values.saturating_sub(1),
             b"{" if parentheses == 0 => {
                 let fields = !inline_fragment;
                 inline_fragment = false;
@@ -201,6 +219,31 @@ mod tests {
     fn a_bomb_is_measured_without_parsing() {
         let bomb = format!("{}{}", "{ a ".repeat(200), "}".repeat(200));
         assert_eq!(depth(&bomb), 200);
+    }
+
+    fn value_depth(query: &str) -> usize {
+        scan_query(query, NO_LIMIT).value_depth
+    }
+
+    #[test]
+    fn value_depth_counts_lists_and_input_objects_in_arguments() {
+        assert_eq!(value_depth("{ me { id } }"), 0);
+        assert_eq!(value_depth("{ patients(first: 5) { totalCount } }"), 0);
+        assert_eq!(value_depth("{ a(f: { b: [1, 2], c: { d: [[3]] } }) }"), 4);
+        assert_eq!(value_depth("{ a(x: [1]) b(y: [[2]]) }"), 2);
+        let deep = format!(
+            "{{ patients(first: {}1{}) {{ totalCount }} }}",
+            "[".repeat(300),
+            "]".repeat(300)
+        );
+        assert_eq!(value_depth(&deep), 300);
+    }
+
+    #[test]
+    fn value_depth_covers_directives_and_variable_definitions() {
+        assert_eq!(value_depth("{ __typename @include(if: [[[true]]]) }"), 3);
+        assert_eq!(value_depth("query($v: [[Int]] = [[[[1]]]]) { a }"), 4);
+        assert_eq!(value_depth(r#"{ a(s: "[[[[") }"#), 0);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::{
         UNAVAILABLE_RETRY_AFTER_SECONDS,
     },
     graphql::{
-        limits::{NUL_REFUSAL, carries_nul},
+        limits::{NUL_REFUSAL, carries_nul, check_value_depth},
         loaders::Loaders,
         persisted::has_persisted_hash,
         tokens::scan_query,
@@ -201,6 +201,13 @@ pub(super) async fn execute(
                     "query depth {} exceeds the limit of {}",
                     scan.depth, limits.max_depth
                 ),
+            );
+        }
+        if let Err(error) = check_value_depth(&scan) {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::QueryTooComplex,
+                &error.message,
             );
         }
     }

@@ -26,7 +26,7 @@ use crate::{
         staff::{Email, check_password_rules},
         throttle::{ACCOUNT_THROTTLE, IP_THROTTLE, ThrottlePolicy},
     },
-    entities::{login_throttle, refresh_tokens, users},
+    entities::{refresh_tokens, users},
     error::{AppError, AppResult},
     services::{
         audit::{AuditEvent, AuditedWrite},
@@ -81,7 +81,9 @@ pub async fn login(
         .map(|email| email.as_str().to_owned())
         .unwrap_or_else(|| email.trim().to_lowercase());
     let throttles = throttle_keys(&normalized, request);
-    if let Some(retry_after_seconds) = throttle::retry_after(db, &throttles, Utc::now()).await? {
+    // The attempt is counted before the password is checked, so parallel
+    // guesses cannot all be verified before the first failure is recorded.
+    if let Err(retry_after_seconds) = throttle::reserve_attempt(db, &throttles).await? {
         let mut write = AuditedWrite::begin(db, request, "login").await?;
         write.audit(AuditEvent::new(AuditAction::LoginFailed).outcome(AuditOutcome::Denied));
         write.commit().await?;
@@ -103,9 +105,6 @@ pub async fn login(
 
     let mut write = AuditedWrite::begin(db, request, "login").await?;
     let Some(user) = user else {
-        for (key, policy) in &throttles {
-            throttle::record_attempt(&*write, key, *policy).await?;
-        }
         write.audit(
             AuditEvent::new(AuditAction::LoginFailed)
                 .entity(EntityType::User, target)
@@ -114,9 +113,7 @@ pub async fn login(
         write.commit().await?;
         return Err(AppError::Unauthenticated(LOGIN_REFUSED));
     };
-    login_throttle::Entity::delete_by_id(throttles[0].0.clone())
-        .exec(&*write)
-        .await?;
+    throttle::release_attempt(&*write, &throttles).await?;
     let lifetime = session_lifetime(&*write).await?;
     let session = start_session(&*write, keys, user, Uuid::now_v7(), Utc::now() + lifetime).await?;
     write.audit(

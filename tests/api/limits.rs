@@ -370,3 +370,55 @@ async fn depth_through_named_fragments_is_still_refused() {
     )
     .await;
 }
+
+/// Queries whose values nest `levels` deep: as an argument, inside a
+/// directive and as a variable's default.
+pub fn deep_value_queries(levels: usize) -> [String; 3] {
+    let (open, close) = ("[".repeat(levels), "]".repeat(levels));
+    [
+        format!("{{ patients(first: {open}1{close}) {{ totalCount }} }}"),
+        format!("{{ __typename @include(if: {open}true{close}) }}"),
+        format!("query($n: Int = {open}1{close}) {{ __typename }}"),
+    ]
+}
+
+#[tokio::test]
+async fn deeply_nested_values_are_refused_before_parsing_whatever_the_token_limit() {
+    // Each query is a few hundred bytes: with the token limit raised, the
+    // recursive parser would overflow its stack on them and abort the
+    // process (the debug build `cargo run` starts first).
+    for_each_backend_with(
+        |config| config.limits.max_tokens = 1_000_000,
+        |app| async move {
+            for query in deep_value_queries(300) {
+                let response = app.post_graphql(&json!({ "query": query }), None).await;
+                assert_eq!(response.status(), 400, "{query}");
+                let body: serde_json::Value = response.json().await.unwrap();
+                assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+                let message = body["errors"][0]["message"].as_str().unwrap();
+                assert!(message.contains("values nest 300 levels deep"), "{message}");
+            }
+            // Still serving, and a plain query with a list works.
+            let fine = app
+                .gql("{ __typename @include(if: true) }", json!({}), None)
+                .await;
+            assert_eq!(fine["data"]["__typename"], "Query", "{fine}");
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_condition_that_is_not_a_boolean_is_bad_input_not_an_empty_answer() {
+    for_each_backend(|app| async move {
+        for query in [
+            "{ __typename @include(if: [[[true]]]) }",
+            "{ __typename @skip(if: \"no\") }",
+        ] {
+            let body = app.gql(query, json!({}), None).await;
+            assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+            assert!(body["data"].is_null(), "{body}");
+        }
+    })
+    .await;
+}

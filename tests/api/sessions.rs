@@ -8,7 +8,8 @@ use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TEST_JWT_SECRET, TEST_PASSWORD, TestApp, error_code, error_codes, for_each_backend,
+    TEST_JWT_SECRET, TEST_PASSWORD, TestApp, TestUser, error_code, error_codes, for_each_backend,
+    for_each_backend_with,
 };
 
 const ME: &str = "{ me { ... on User { id email role } } }";
@@ -79,7 +80,7 @@ async fn wrong_password_and_unknown_email_give_the_same_error() {
 async fn repeated_failures_lock_the_account_with_retry_after() {
     for_each_backend(|app| async move {
         let user = app.create_user(Role::FrontDesk).await;
-        for attempt in 1..=6 {
+        for attempt in 1..=5 {
             let response = app.login(&user.email, "wrong password here").await;
             assert_eq!(
                 error_code(&response),
@@ -87,13 +88,122 @@ async fn repeated_failures_lock_the_account_with_retry_after() {
                 "attempt {attempt}"
             );
         }
-        // The 6th failure locked the account: even the right password waits.
+        // The 5th failure locked the account: even the right password waits.
         let response = app.login(&user.email, TEST_PASSWORD).await;
         assert_eq!(error_code(&response), "RATE_LIMITED", "{response}");
         let retry = response["errors"][0]["extensions"]["retryAfterSeconds"]
             .as_u64()
             .unwrap();
         assert!((1..=30).contains(&retry), "{retry}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn four_failures_then_the_right_password_signs_in() {
+    for_each_backend(|app| async move {
+        let user = app.create_user(Role::FrontDesk).await;
+        for _ in 0..4 {
+            let response = app.login(&user.email, "wrong password here").await;
+            assert_eq!(error_code(&response), "UNAUTHENTICATED");
+        }
+        let response = app.login(&user.email, TEST_PASSWORD).await;
+        assert!(
+            response["data"]["login"]["accessToken"].is_string(),
+            "{response}"
+        );
+        // The success gave its own attempt back and lifted no one else's
+        // lock: one more failure reaches the limit.
+        let response = app.login(&user.email, "wrong password here").await;
+        assert_eq!(error_code(&response), "UNAUTHENTICATED");
+        let response = app.login(&user.email, TEST_PASSWORD).await;
+        assert_eq!(error_code(&response), "RATE_LIMITED", "{response}");
+    })
+    .await;
+}
+
+/// Passwords verified against `user`'s account and found wrong.
+async fn wrong_passwords_verified(app: &TestApp, user: &TestUser) -> u64 {
+    use dermagraph::{domain::audit::AuditAction, entities::audit_events};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    app.flush_audit().await;
+    audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq(AuditAction::LoginFailed))
+        .filter(audit_events::Column::EntityId.eq(user.id))
+        .count(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn parallel_guesses_verify_no_more_than_the_lockout_allows() {
+    // The attack the lockout is for: 100 guesses sent at once, the right
+    // password four times among them. Only the reserved attempts are ever
+    // checked, so at most 5 wrong passwords are verified, and once the
+    // account is locked nothing succeeds.
+    for_each_backend_with(
+        |config| {
+            config.rate_limits.anonymous_per_minute = std::num::NonZeroU32::new(10_000).unwrap();
+        },
+        |app| async move {
+            let user = app.create_user(Role::FrontDesk).await;
+            let guesses = (0..100).map(|n| {
+                let password = if n % 25 == 7 {
+                    TEST_PASSWORD.to_owned()
+                } else {
+                    format!("wrong guess number {n}")
+                };
+                let app = &app;
+                let email = user.email.clone();
+                async move { app.login(&email, &password).await }
+            });
+            let responses = futures_util::future::join_all(guesses).await;
+            let signed_in = responses
+                .iter()
+                .filter(|response| response["data"]["login"]["accessToken"].is_string())
+                .count();
+            let refused = responses
+                .iter()
+                .filter(|response| response["errors"][0]["extensions"]["code"] == "RATE_LIMITED")
+                .count();
+            let wrong = wrong_passwords_verified(&app, &user).await;
+            assert!(wrong <= 5, "{wrong} wrong passwords were verified");
+            assert!(signed_in <= 4, "{signed_in}");
+            assert!(
+                refused >= 91,
+                "{refused} of 100 refused before verification"
+            );
+            assert_eq!(
+                u64::try_from(responses.len() - refused - signed_in).unwrap(),
+                wrong,
+                "every other answer is a verified wrong password"
+            );
+            if wrong == 5 {
+                let after = app.login(&user.email, TEST_PASSWORD).await;
+                assert_eq!(error_code(&after), "RATE_LIMITED", "{after}");
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn two_instances_share_one_lockout() {
+    for_each_backend(|app| async move {
+        let other = app.second_instance().await;
+        let user = app.create_user(Role::FrontDesk).await;
+        let guesses = (0..12).map(|n| {
+            let instance = if n % 2 == 0 { &app } else { &other };
+            let email = user.email.clone();
+            async move { instance.login(&email, &format!("wrong guess {n}")).await }
+        });
+        let responses = futures_util::future::join_all(guesses).await;
+        let refused = responses
+            .iter()
+            .filter(|response| error_code(response) == "RATE_LIMITED")
+            .count();
+        assert_eq!(refused, 7, "5 verified, the rest refused: {responses:?}");
+        assert_eq!(wrong_passwords_verified(&app, &user).await, 5);
     })
     .await;
 }
@@ -109,8 +219,8 @@ async fn aliased_logins_in_one_request_are_each_counted() {
         let response = app.gql(&query, json!({ "email": user.email }), None).await;
         let codes = error_codes(&response);
         assert_eq!(codes.len(), 10, "{response}");
-        assert_eq!(&codes[..6], &["UNAUTHENTICATED"; 6]);
-        assert_eq!(&codes[6..], &["RATE_LIMITED"; 4], "{response}");
+        assert_eq!(&codes[..5], &["UNAUTHENTICATED"; 5]);
+        assert_eq!(&codes[5..], &["RATE_LIMITED"; 5], "{response}");
         let after = app.login(&user.email, TEST_PASSWORD).await;
         assert_eq!(error_code(&after), "RATE_LIMITED");
     })
@@ -121,15 +231,23 @@ async fn aliased_logins_in_one_request_are_each_counted() {
 async fn many_failures_from_one_ip_lock_that_ip() {
     for_each_backend(|app| async move {
         let user = app.create_user(Role::Admin).await;
-        // Different (unknown) accounts, same client address.
-        for batch in 0..3 {
-            let attempts: String = (0..7)
+        // Different (unknown) accounts, same client address: 19 failures
+        // leave the IP open, the 20th locks it.
+        let probe = |batch: usize, count: usize| {
+            let attempts: String = (0..count)
                 .map(|n| format!("a{n}: login(input: {{ email: \"probe{batch}-{n}@clinic.test\", password: \"guess {n}\" }}) {{ accessToken }}\n"))
                 .collect();
-            app.gql(&format!("mutation {{ {attempts} }}"), json!({}), None).await;
+            format!("mutation {{ {attempts} }}")
+        };
+        for batch in 0..3 {
+            app.gql(&probe(batch, 6), json!({}), None).await;
         }
+        app.gql(&probe(3, 1), json!({}), None).await;
         let response = app.login(&user.email, TEST_PASSWORD).await;
-        assert_eq!(error_code(&response), "RATE_LIMITED", "21 failures lock the IP: {response}");
+        assert!(response["data"]["login"]["accessToken"].is_string(), "19 failures: {response}");
+        app.gql(&probe(4, 1), json!({}), None).await;
+        let response = app.login(&user.email, TEST_PASSWORD).await;
+        assert_eq!(error_code(&response), "RATE_LIMITED", "20 failures lock the IP: {response}");
     })
     .await;
 }
@@ -319,6 +437,13 @@ async fn forged_and_expired_tokens_are_refused() {
                     &EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
                 )
                 .unwrap(),
+            ),
+            (
+                "ten-year lifetime",
+                sign(
+                    &claims(&sub, "dermagraph-api", 10 * 365 * 86_400),
+                    TEST_JWT_SECRET.as_bytes(),
+                ),
             ),
             ("garbage", "not.a.token".to_owned()),
         ];

@@ -292,6 +292,17 @@ async fn queries_over_a_connection_see_fresh_data_and_refuse_nul() {
             assert_eq!(errors[0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{refused}");
             assert!(errors[0]["message"].as_str().unwrap_or_default().contains(limit), "{refused}");
         }
+        // Values nested past what the parser's stack holds are refused
+        // before parsing, over the connection as over HTTP.
+        for (n, query) in crate::limits::deep_value_queries(300).into_iter().enumerate() {
+            let id = format!("deep{n}");
+            let refused = run_over(&mut socket, &id, &query, json!({})).await;
+            let errors = refused["payload"].as_array().cloned().or_else(|| refused["payload"]["errors"].as_array().cloned()).unwrap_or_default();
+            assert_eq!(errors[0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{refused}");
+            assert!(errors[0]["message"].as_str().unwrap_or_default().contains("values nest 300"), "{refused}");
+        }
+        let alive = run_over(&mut socket, "after", "{ __typename }", json!({})).await;
+        assert_eq!(alive["payload"]["data"]["__typename"], "Query", "{alive}");
     })
     .await;
 }
