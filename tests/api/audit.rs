@@ -33,7 +33,7 @@ async fn r_audit_writes_are_audited_with_actor_and_request_id() {
             .client()
             .post(app.url("/graphql"))
             .bearer_auth(&admin)
-            .header("x-request-id", "req-create-42")
+            .header("x-request-id", "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
             .json(&json!({ "query": "mutation { createUser(input: { email: \"aud@clinic.test\", displayName: \"Audrey\", role: FRONT_DESK, password: \"a long enough password\" }) { user { id } } }" }))
             .send()
             .await
@@ -48,9 +48,41 @@ async fn r_audit_writes_are_audited_with_actor_and_request_id() {
         assert_eq!(row["actorKind"], "USER");
         assert_eq!(row["actorRole"], "ADMIN");
         assert_eq!(row["operation"], "createUser");
-        assert_eq!(row["requestId"], "req-create-42");
+        assert_eq!(row["requestId"], "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
         assert_eq!(row["clientIp"], "127.0.0.1");
         assert_eq!(row["outcome"], "SUCCESS");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_id_that_is_not_opaque_never_reaches_the_audit_trail() {
+    for_each_backend(|app| async move {
+        let (admin_user, admin) = app.sign_in(Role::Admin).await;
+        let response = app
+            .client()
+            .post(app.url("/graphql"))
+            .bearer_auth(&admin)
+            .header("x-request-id", "patient-jane-doe-dob-1980-01-01")
+            .json(&json!({ "query": "mutation { createUser(input: { email: \"rid@clinic.test\", displayName: \"Rid\", role: FRONT_DESK, password: \"a long enough password\" }) { user { id } } }" }))
+            .send()
+            .await
+            .unwrap();
+        let echoed = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert!(uuid::Uuid::try_parse(&echoed).is_ok(), "a generated id is echoed: {echoed}");
+        let rows = events(&app, &admin, json!({ "action": "CREATE", "actorId": admin_user.id.to_string() })).await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0]["requestId"], echoed.as_str());
+        let traced = app
+            .client()
+            .post(app.url("/graphql"))
+            .bearer_auth(&admin)
+            .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            .json(&json!({ "query": "{ me { ... on User { id } } }" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(traced.headers()["x-request-id"], "4bf92f3577b34da6a3ce929d0e0e4736");
     })
     .await;
 }

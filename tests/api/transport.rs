@@ -170,12 +170,29 @@ async fn request_id_is_echoed_or_generated() {
         let response = app
             .client()
             .post(app.url("/graphql"))
+            .header("x-request-id", "0193A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B")
+            .json(&json!({ "query": POLICY_QUERY }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["x-request-id"],
+            "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            "a caller's UUID is kept"
+        );
+        let response = app
+            .client()
+            .post(app.url("/graphql"))
             .header("x-request-id", "portal-7f3a")
             .json(&json!({ "query": POLICY_QUERY }))
             .send()
             .await
             .unwrap();
-        assert_eq!(response.headers()["x-request-id"], "portal-7f3a");
+        let replaced = response.headers()["x-request-id"].to_str().unwrap();
+        assert!(
+            uuid::Uuid::parse_str(replaced).is_ok(),
+            "a caller's own words are not an id: {replaced}"
+        );
 
         let response = app.client().get(app.url("/healthz")).send().await.unwrap();
         let generated = response.headers()["x-request-id"].to_str().unwrap();
