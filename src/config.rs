@@ -195,6 +195,12 @@ pub struct Config {
     /// Failed webhook attempts in a row after which an endpoint is disabled.
     #[arg(long, env = "DERMAGRAPH_WEBHOOK_DISABLE_AFTER", default_value_t = 20)]
     pub webhook_disable_after: i32,
+    /// Let webhook endpoints be loopback addresses (local receivers in
+    /// development and tests); on in development unless set, never allowed
+    /// in production. Private, link-local and metadata addresses are always
+    /// refused.
+    #[arg(long, env = "DERMAGRAPH_WEBHOOK_ALLOW_LOOPBACK")]
+    pub webhook_allow_loopback: Option<bool>,
     /// Public consultation requests accepted per client IP in 15 minutes
     /// before RATE_LIMITED.
     #[arg(
@@ -234,6 +240,12 @@ pub enum ConfigError {
     /// A CORS origin that is not a URL origin.
     #[error("DERMAGRAPH_CORS_ORIGINS has an invalid origin: {0}")]
     InvalidCorsOrigin(String),
+    /// Webhooks to loopback would let an admin account reach services on
+    /// the server's own host.
+    #[error(
+        "DERMAGRAPH_WEBHOOK_ALLOW_LOOPBACK is for development; production webhooks go to public https URLs only"
+    )]
+    LoopbackWebhooksInProduction,
     /// A limit of zero would reject every request.
     #[error("{0} must be greater than zero")]
     ZeroLimit(&'static str),
@@ -257,6 +269,7 @@ impl Config {
             webhook_poll_ms: 1000,
             webhook_retry_base_ms: 5000,
             webhook_disable_after: 20,
+            webhook_allow_loopback: None,
             public_submissions_per_window: 10,
             database: DatabaseConfig::new(database_url),
             limits: GraphqlLimits::default(),
@@ -272,6 +285,15 @@ impl Config {
     /// Whether `GET /graphql` serves GraphiQL.
     pub fn graphiql_enabled(&self) -> bool {
         self.graphiql.unwrap_or(!self.is_production())
+    }
+
+    /// Where partner webhooks may be sent: https only in production, and
+    /// loopback only where allowed (development, by default).
+    pub fn webhook_targets(&self) -> crate::domain::webhook_target::TargetPolicy {
+        crate::domain::webhook_target::TargetPolicy {
+            https_only: self.is_production(),
+            allow_loopback: self.webhook_allow_loopback.unwrap_or(!self.is_production()),
+        }
     }
 
     /// Whether introspection and field suggestions are answered.
@@ -336,6 +358,9 @@ impl Config {
             }
             if self.cors_origins.iter().any(|origin| origin == "*") {
                 return Err(ConfigError::WildcardCors);
+            }
+            if self.webhook_allow_loopback == Some(true) {
+                return Err(ConfigError::LoopbackWebhooksInProduction);
             }
         }
         Ok(())
@@ -405,6 +430,21 @@ mod tests {
         assert_eq!(config.effective_log_format(), LogFormat::Json);
         config.cors_origins = vec!["*".to_owned()];
         assert_eq!(config.validate(), Err(ConfigError::WildcardCors));
+    }
+
+    #[test]
+    fn production_webhooks_are_https_to_public_addresses_only() {
+        let mut config = production();
+        let targets = config.webhook_targets();
+        assert!(targets.https_only && !targets.allow_loopback);
+        config.webhook_allow_loopback = Some(true);
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::LoopbackWebhooksInProduction)
+        );
+        let development = Config::development("sqlite::memory:");
+        let targets = development.webhook_targets();
+        assert!(!targets.https_only && targets.allow_loopback);
     }
 
     #[test]

@@ -23,6 +23,7 @@ const BUFFER: usize = 1024;
 
 /// Which kind of appointment changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AppointmentKind {
     /// A consultation.
     Consultation,
@@ -235,5 +236,48 @@ async fn listen(
                 _ = closing.changed() => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::InputType;
+    use sea_orm::Iterable;
+
+    use super::*;
+
+    /// The value as the GraphQL API spells it.
+    fn api_value<T: InputType>(value: &T) -> String {
+        match value.to_value() {
+            async_graphql::Value::Enum(name) => name.to_string(),
+            other => panic!("not an enum value: {other}"),
+        }
+    }
+
+    #[test]
+    fn payloads_spell_enum_values_as_the_api_does() {
+        for kind in FollowUpKind::iter() {
+            assert_eq!(serde_json::to_value(kind).unwrap(), api_value(&kind));
+        }
+        for status in FollowUpStatus::iter() {
+            assert_eq!(serde_json::to_value(status).unwrap(), api_value(&status));
+        }
+        for appointment in [AppointmentKind::Consultation, AppointmentKind::Procedure] {
+            assert_eq!(
+                serde_json::to_value(appointment).unwrap(),
+                api_value(&appointment)
+            );
+        }
+        let event = DomainEvent::FollowUpChanged {
+            follow_up_id: Uuid::nil(),
+            procedure_id: Uuid::nil(),
+            kind: FollowUpKind::Week1Review,
+            status: FollowUpStatus::Completed,
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["kind"], "WEEK_1_REVIEW");
+        assert_eq!(json["status"], "COMPLETED");
+        let back: DomainEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event, "the fan-out reads what it wrote");
     }
 }

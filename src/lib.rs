@@ -74,6 +74,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
             poll: std::time::Duration::from_millis(config.webhook_poll_ms),
             retry_base_ms: config.webhook_retry_base_ms,
             disable_after: config.webhook_disable_after,
+            targets: config.webhook_targets(),
         },
         events.closing(),
     );

@@ -27,9 +27,12 @@ use super::{patient::ContactChannel, treatment_area::TreatmentArea};
     serde::Deserialize,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+// Webhook payloads and the event fan-out spell values as the API does.
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FollowUpKind {
     /// The day after: how is the skin?
     #[sea_orm(string_value = "DAY_1_CHECK")]
+    #[serde(rename = "DAY_1_CHECK")]
     Day1Check,
     /// Day 3: dryness, flaking, shedding as expected?
     #[sea_orm(string_value = "HEALING_CHECK")]
@@ -39,6 +42,7 @@ pub enum FollowUpKind {
     BruisingCheck,
     /// Day 7: review of the result.
     #[sea_orm(string_value = "WEEK_1_REVIEW")]
+    #[serde(rename = "WEEK_1_REVIEW")]
     Week1Review,
     /// Book the plan's next session.
     #[sea_orm(string_value = "NEXT_SESSION")]
@@ -66,6 +70,7 @@ pub enum FollowUpKind {
     serde::Deserialize,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FollowUpStatus {
     /// To do.
     #[sea_orm(string_value = "PENDING")]

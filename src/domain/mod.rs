@@ -18,3 +18,4 @@ pub mod staff;
 pub mod throttle;
 pub mod treatment_area;
 pub mod webhook;
+pub mod webhook_target;

@@ -243,11 +243,13 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type.")] input: CreateWebhookEndpointInput,
     ) -> async_graphql::Result<CreateWebhookEndpointPayload> {
+        let state = app_state(ctx)?;
         let (endpoint, secret) = webhooks::create_endpoint(
-            &app_state(ctx)?.db,
+            &state.db,
             request_context(ctx)?,
             &input.url,
             &input.event_types,
+            state.config.webhook_targets(),
         )
         .await?;
         Ok(CreateWebhookEndpointPayload {

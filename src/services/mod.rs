@@ -16,4 +16,5 @@ pub mod procedures;
 pub mod sessions;
 pub mod throttle;
 pub mod users;
+pub mod webhook_guard;
 pub mod webhooks;

@@ -21,6 +21,7 @@ use crate::{
         audit::{AuditAction, EntityType},
         patient::{join_codes, split_codes},
         webhook::{DeliveryStatus, MAX_ATTEMPTS, WebhookEventType, backoff_ms, signature},
+        webhook_target::TargetPolicy,
     },
     entities::{webhook_deliveries, webhook_endpoints},
     error::{AppError, AppResult},
@@ -29,6 +30,7 @@ use crate::{
     services::{
         audit::{AuditEvent, AuditedWrite},
         listing::newest_first,
+        webhook_guard,
     },
 };
 
@@ -40,22 +42,19 @@ fn now_ms() -> i64 {
 /// which is shown only this once.
 ///
 /// # Errors
-/// `BAD_USER_INPUT` for a URL that is not http(s) or no event types.
+/// `BAD_USER_INPUT` for a URL that is not http(s) (https in production),
+/// is or resolves to a loopback (unless allowed), private, link-local or
+/// reserved address, or no event types.
 pub async fn create_endpoint(
     db: &DatabaseConnection,
     request: &RequestContext,
     url: &str,
     event_types: &[WebhookEventType],
+    targets: TargetPolicy,
 ) -> AppResult<(webhook_endpoints::Model, String)> {
     let created_by = request.actor.id().ok_or(AppError::Forbidden)?;
     let url = url.trim();
-    let parsed = url::Url::parse(url).map_err(|_| AppError::bad_input("url", "not a URL"))?;
-    if !matches!(parsed.scheme(), "https" | "http") || url.len() > 2000 {
-        return Err(AppError::bad_input(
-            "url",
-            "an http(s) URL of at most 2000 characters",
-        ));
-    }
+    webhook_guard::check_new_url(url, targets).await?;
     if event_types.is_empty() {
         return Err(AppError::bad_input(
             "eventTypes",
@@ -284,6 +283,8 @@ pub struct DispatchSettings {
     pub retry_base_ms: u64,
     /// Failed attempts in a row after which an endpoint is disabled.
     pub disable_after: i32,
+    /// Where deliveries may go, checked again at every send.
+    pub targets: TargetPolicy,
 }
 
 /// Starts the dispatcher; it stops when `closing` turns true.
@@ -293,11 +294,7 @@ pub fn start_dispatcher(
     mut closing: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        let client = webhook_guard::client(settings.targets);
         loop {
             if let Err(error) = dispatch_due(&db, &client, settings).await {
                 tracing::warn!(%error, "webhook dispatch failed; retrying");
@@ -346,7 +343,10 @@ async fn dispatch_due(
         if claimed.rows_affected == 0 {
             continue;
         }
-        let outcome = send(client, &endpoint, &delivery).await;
+        let outcome = match webhook_guard::send_refusal(&endpoint.url, settings.targets) {
+            Some(why) => Err((None, why)),
+            None => send(client, &endpoint, &delivery).await,
+        };
         record_outcome(db, &endpoint, &delivery, outcome, settings).await?;
     }
     Ok(())
@@ -371,13 +371,27 @@ async fn send(
         .body(delivery.payload.clone())
         .send()
         .await
-        .map_err(|error| (None, error.to_string()))?;
+        .map_err(|error| (None, error_chain(&error)))?;
     let status = response.status().as_u16();
     if response.status().is_success() {
         Ok(status)
     } else {
         Err((Some(status), format!("the receiver answered {status}")))
     }
+}
+
+/// An error with its causes, so the reason staff see names the root (a
+/// refused address, a refused connection) and not only "error sending
+/// request".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 async fn record_outcome(

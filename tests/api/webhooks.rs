@@ -146,6 +146,7 @@ async fn webhooks_are_signed_and_retried_until_the_receiver_recovers() {
         let event: Value = serde_json::from_str(body).unwrap();
         assert_eq!(event["type"], "SCHEDULE_CHANGED");
         assert_eq!(event["data"]["appointmentId"], consultation.as_str());
+        assert_eq!(event["data"]["appointment"], "CONSULTATION", "the API's enum spelling");
         assert_eq!(headers["dermagraph-event"], "SCHEDULE_CHANGED");
 
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -248,5 +249,82 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_can_be_redelivered_to() 
         }
         panic!("not delivered after re-enabling");
     })
+    .await;
+}
+
+#[tokio::test]
+async fn endpoints_cannot_point_into_the_servers_own_network() {
+    for_each_backend_with(
+        |config| {
+            fast(config);
+            config.webhook_allow_loopback = Some(false);
+        },
+        |app| async move {
+            let (admin_user, admin) = app.sign_in(Role::Admin).await;
+            for url in [
+                "http://127.0.0.1:5432/",
+                "http://localhost:5432/",
+                "http://[::1]:8080/hook",
+                "http://169.254.169.254/latest/meta-data/",
+                "http://10.0.0.7/hook",
+                "http://[::ffff:192.168.1.1]/hook",
+                "ftp://partner.example/hook",
+            ] {
+                let refused = app
+                    .gql("mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }",
+                        json!({ "input": { "url": url, "eventTypes": ["SCHEDULE_CHANGED"] } }), Some(&admin))
+                    .await;
+                assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{url}: {refused}");
+                assert_eq!(refused["errors"][0]["extensions"]["field"], "url", "{refused}");
+            }
+
+            // Endpoints stored before (or pointed there by DNS later) are
+            // refused again when a delivery is sent.
+            let (receiver, url) = Receiver::start(0).await;
+            let by_name = url.replace("127.0.0.1", "localhost");
+            for stored in [url.clone(), by_name] {
+                use dermagraph::entities::webhook_endpoints;
+                use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+                let now = chrono::Utc::now();
+                webhook_endpoints::ActiveModel {
+                    id: Set(uuid::Uuid::now_v7()),
+                    url: Set(stored),
+                    event_types: Set("SCHEDULE_CHANGED".to_owned()),
+                    secret: Set("whsec_stored".to_owned()),
+                    active: Set(true),
+                    consecutive_failures: Set(0),
+                    disabled_at: Set(None),
+                    created_by: Set(admin_user.id),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    version: Set(1),
+                }
+                .insert(&app.db)
+                .await
+                .unwrap();
+            }
+            book(&app, 2).await;
+            let mut errors = Vec::new();
+            for _ in 0..100 {
+                let listed = app
+                    .gql("{ webhookDeliveries { edges { node { attempts lastError } } } }", json!({}), Some(&admin))
+                    .await;
+                errors = listed["data"]["webhookDeliveries"]["edges"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{listed}"))
+                    .iter()
+                    .filter_map(|edge| edge["node"]["lastError"].as_str().map(str::to_owned))
+                    .collect();
+                if errors.len() == 2 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(errors.len(), 2, "{errors:?}");
+            assert!(errors.iter().any(|e| e.contains("loopback")), "{errors:?}");
+            assert!(errors.iter().any(|e| e.contains("no public address")), "{errors:?}");
+            assert!(receiver.hits().is_empty(), "nothing reached the loopback receiver");
+        },
+    )
     .await;
 }
