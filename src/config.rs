@@ -218,6 +218,67 @@ pub struct Config {
     /// Per-caller request budgets.
     #[command(flatten)]
     pub rate_limits: RateLimitConfig,
+    /// Connection timeouts, caps and the shutdown drain.
+    #[command(flatten)]
+    pub connections: ConnectionLimits,
+}
+
+/// How long clients may take and how many connections they may hold, so a
+/// few slow or idle sockets cannot take the server down.
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Seconds a client has to send a request's headers; also how long a
+    /// kept-alive connection may wait idle for its next request.
+    #[arg(
+        long,
+        env = "DERMAGRAPH_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body.
+    #[arg(long, env = "DERMAGRAPH_BODY_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_read_timeout_secs: u64,
+    /// Open connections at most (lowered to fit the open-file limit);
+    /// further ones are answered 503 and closed at once.
+    #[arg(long, env = "DERMAGRAPH_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Open connections at most from one client address (not applied
+    /// behind a trusted proxy, whose address every connection has).
+    #[arg(long, env = "DERMAGRAPH_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: usize,
+    /// Seconds shutdown waits for open requests to finish before it closes
+    /// their connections (queued audit rows are written after either way).
+    #[arg(long, env = "DERMAGRAPH_SHUTDOWN_DRAIN_SECS", default_value_t = 10)]
+    pub shutdown_drain_secs: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 10,
+            max_connections: 4096,
+            max_connections_per_ip: 256,
+            shutdown_drain_secs: 10,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// See [`Self::header_read_timeout_secs`].
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+
+    /// See [`Self::body_read_timeout_secs`].
+    pub fn body_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_read_timeout_secs)
+    }
+
+    /// See [`Self::shutdown_drain_secs`].
+    pub fn shutdown_drain(&self) -> Duration {
+        Duration::from_secs(self.shutdown_drain_secs)
+    }
 }
 
 /// A setting that is not safe for the chosen environment.
@@ -274,6 +335,7 @@ impl Config {
             database: DatabaseConfig::new(database_url),
             limits: GraphqlLimits::default(),
             rate_limits: RateLimitConfig::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 
@@ -326,6 +388,14 @@ impl Config {
             ("DERMAGRAPH_MAX_BODY_BYTES", self.limits.max_body_bytes),
             ("DERMAGRAPH_GQL_MAX_BATCH", self.limits.max_batch),
             ("DERMAGRAPH_GQL_MAX_TOKENS", self.limits.max_tokens),
+            (
+                "DERMAGRAPH_MAX_CONNECTIONS",
+                self.connections.max_connections,
+            ),
+            (
+                "DERMAGRAPH_MAX_CONNECTIONS_PER_IP",
+                self.connections.max_connections_per_ip,
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::ZeroLimit(name));
@@ -334,8 +404,23 @@ impl Config {
         if self.audit_flush_ms == 0 {
             return Err(ConfigError::ZeroLimit("DERMAGRAPH_AUDIT_FLUSH_MS"));
         }
-        if self.limits.request_timeout_secs == 0 {
-            return Err(ConfigError::ZeroLimit("DERMAGRAPH_REQUEST_TIMEOUT_SECS"));
+        for (name, seconds) in [
+            (
+                "DERMAGRAPH_REQUEST_TIMEOUT_SECS",
+                self.limits.request_timeout_secs,
+            ),
+            (
+                "DERMAGRAPH_HEADER_READ_TIMEOUT_SECS",
+                self.connections.header_read_timeout_secs,
+            ),
+            (
+                "DERMAGRAPH_BODY_READ_TIMEOUT_SECS",
+                self.connections.body_read_timeout_secs,
+            ),
+        ] {
+            if seconds == 0 {
+                return Err(ConfigError::ZeroLimit(name));
+            }
         }
         for origin in &self.cors_origins {
             let is_url_origin = (origin.starts_with("http://") || origin.starts_with("https://"))

@@ -19,7 +19,7 @@ pub mod services;
 pub mod state;
 pub mod telemetry;
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -99,8 +99,9 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
 const AUDIT_SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Serves the app on `listener` until `shutdown` completes, then lets
-/// in-flight requests finish, writes the queued audit rows, and closes the
-/// database pool.
+/// in-flight requests finish (for at most the configured drain, after which
+/// their connections are closed), writes the queued audit rows, and closes
+/// the database pool.
 ///
 /// # Errors
 /// When the listener fails.
@@ -116,12 +117,32 @@ pub async fn serve(
         // Open subscriptions end, so graceful shutdown does not wait on them.
         events.close();
     };
-    axum::serve(
+    let open_files = http::server::raise_open_file_limit();
+    let limits = state.config.connections.clone();
+    // Room under the open-file limit for the database pool, the log and
+    // the listener, beyond the connections themselves.
+    let reserved = usize::try_from(state.config.database.db_max_connections)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64);
+    let max_connections =
+        http::server::connection_cap(limits.max_connections, open_files, reserved);
+    tracing::info!(
+        max_connections,
+        per_ip = limits.max_connections_per_ip,
+        header_read_timeout_secs = limits.header_read_timeout_secs,
+        body_read_timeout_secs = limits.body_read_timeout_secs,
+        shutdown_drain_secs = limits.shutdown_drain_secs,
+        "connection limits"
+    );
+    http::server::serve_connections(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router,
+        &limits,
+        max_connections,
+        !state.config.trust_forwarded_for,
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
     let unwritten = state.audit.flush_within(AUDIT_SHUTDOWN_PATIENCE).await;
     if unwritten > 0 {
         tracing::error!(

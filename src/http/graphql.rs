@@ -10,8 +10,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     Extension, Json,
-    body::Bytes,
-    extract::{ConnectInfo, State, rejection::BytesRejection},
+    body::{Body, Bytes},
+    extract::{ConnectInfo, State},
     response::{Html, IntoResponse, Response},
 };
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -89,13 +89,54 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// Why a request body was not read.
+enum BodyProblem {
+    /// Over the body limit (by its `Content-Length` or as it arrived).
+    TooLarge,
+    /// Not all there within the body deadline (a trickled body).
+    TooSlow,
+    /// The connection failed mid-body.
+    Unreadable,
+}
+
+/// Reads a whole request body of at most `limit` bytes within `deadline`.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<Bytes, BodyProblem> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err(BodyProblem::TooLarge);
+    }
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Err(_) => Err(BodyProblem::TooSlow),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(error)) => {
+            let cause = error.into_inner();
+            if cause
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(BodyProblem::TooLarge)
+            } else {
+                Err(BodyProblem::Unreadable)
+            }
+        }
+    }
+}
+
 /// Executes a GraphQL request (or a batch, when batching is enabled).
 pub(super) async fn execute(
     State(state): State<HttpState>,
     Extension(request_id): Extension<RequestId>,
     connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     let limits = &state.app.config.limits;
     if !is_json(&headers) {
@@ -105,9 +146,10 @@ pub(super) async fn execute(
             "send GraphQL requests as JSON with `Content-Type: application/json`",
         );
     }
-    let body = match body {
+    let deadline = state.app.config.connections.body_read_timeout();
+    let body = match read_body(&headers, body, limits.max_body_bytes, deadline).await {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+        Err(BodyProblem::TooLarge) => {
             return reject(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::QueryTooComplex,
@@ -117,7 +159,22 @@ pub(super) async fn execute(
                 ),
             );
         }
-        Err(_) => {
+        Err(BodyProblem::TooSlow) => {
+            let mut response = reject(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::BadUserInput,
+                &format!(
+                    "the request body did not arrive within {} s",
+                    deadline.as_secs()
+                ),
+            );
+            // The rest of a trickled body is not waited for.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+        Err(BodyProblem::Unreadable) => {
             return reject(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::BadUserInput,

@@ -5,6 +5,7 @@ mod graphql;
 mod health;
 mod middleware;
 mod rate_limit;
+pub mod server;
 mod subscriptions;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::get};

@@ -8,6 +8,7 @@ mod helpers;
 mod access;
 mod audit;
 mod cli;
+mod connections;
 mod consultations;
 mod errors;
 mod follow_ups;
