@@ -2,6 +2,7 @@
 //! limits that guard it, and the SDL export.
 
 pub mod audit;
+pub mod classification;
 pub mod consultations;
 pub mod follow_ups;
 pub mod identity;

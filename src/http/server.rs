@@ -36,7 +36,7 @@ use tower::ServiceExt as _;
 use crate::config::ConnectionLimits;
 
 /// What a connection over a cap is told before it is closed.
-const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 99\r\n\r\n{\"errors\":[{\"message\":\"too many open connections; retry shortly\",\"extensions\":{\"code\":\"INTERNAL\"}}]}";
+const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"errors\":[{\"message\":\"too many open connections; retry shortly\",\"extensions\":{\"code\":\"INTERNAL\"}}]}";
 
 /// Open connections, in all and per client address.
 struct Occupancy {

@@ -86,12 +86,22 @@ async fn r_booking_a_provider_is_never_double_booked() {
 
         let cancel = app
             .gql(
-                "mutation($input: CancelConsultationInput!) { cancelConsultation(input: $input) { consultation { status cancelReason } } }",
+                "mutation($input: CancelConsultationInput!) { cancelConsultation(input: $input) { consultation { id status } } }",
                 json!({ "input": { "id": consultation_id(&first), "expectedVersion": 1, "reason": "patient rescheduled" } }),
                 Some(&desk),
             )
             .await;
         assert_eq!(cancel["data"]["cancelConsultation"]["consultation"]["status"], "CANCELLED", "{cancel}");
+        // The reason is free text, so clinical: the front desk that wrote
+        // it, and a schedule:read partner, cannot read it back.
+        let reason = "query($id: ID!) { consultation(id: $id) { cancelReason } }";
+        let cancelled = json!({ "id": consultation_id(&first) });
+        assert_eq!(error_code(&app.gql(reason, cancelled.clone(), Some(&desk)).await), "FORBIDDEN");
+        let (_, partner) = app.api_key(&["schedule:read"]).await;
+        assert_eq!(error_code(&app.gql(reason, cancelled.clone(), Some(&partner)).await), "FORBIDDEN");
+        let (_, admin) = app.sign_in(Role::Admin).await;
+        let read = app.gql(reason, cancelled, Some(&admin)).await;
+        assert_eq!(read["data"]["consultation"]["cancelReason"], "patient rescheduled", "{read}");
         let rebooked = book(&app, &desk, &b, &provider, &nine, 30).await;
         assert!(rebooked["errors"].is_null(), "a cancelled slot is free again: {rebooked}");
 

@@ -19,9 +19,23 @@ use crate::{
     },
 };
 
-const FOLLOW_UPS: &str = "query($id: ID!) { procedure(id: $id) { adverseEventFlaggedAt
+const FOLLOW_UPS: &str = "query($id: ID!) { procedure(id: $id) {
     followUps { id kind dueAt channel status version } } }";
-const COMPLETE_FOLLOW_UP: &str = "mutation($input: CompleteFollowUpInput!) { completeFollowUp(input: $input) {
+
+/// When an adverse event was flagged on the procedure (a clinical fact:
+/// `token` must be a provider's or an admin's).
+async fn adverse_event_flagged_at(app: &TestApp, token: &str, procedure: &str) -> Value {
+    let response = app
+        .gql(
+            "query($id: ID!) { procedure(id: $id) { adverseEventFlaggedAt } }",
+            json!({ "id": procedure }),
+            Some(token),
+        )
+        .await;
+    assert!(response["errors"].is_null(), "{response}");
+    response["data"]["procedure"]["adverseEventFlaggedAt"].clone()
+}
+pub(crate) const COMPLETE_FOLLOW_UP: &str = "mutation($input: CompleteFollowUpInput!) { completeFollowUp(input: $input) {
     followUp { status attempts channelUsed version } providerReview { kind status dueAt channel } } }";
 
 /// A patient who consents to EMAIL and TEXT and prefers EMAIL.
@@ -65,7 +79,7 @@ async fn plan(app: &TestApp, staff: &Staff, patient: &str, planned: i32, hours: 
 
 /// A completed procedure over `areas`; a plan of `planned` sessions when
 /// given. Returns (patient, procedure).
-async fn completed(
+pub(crate) async fn completed(
     app: &TestApp,
     staff: &Staff,
     last: &str,
@@ -98,7 +112,7 @@ async fn completed(
     (patient, id)
 }
 
-async fn follow_ups_of(app: &TestApp, token: &str, procedure: &str) -> Value {
+pub(crate) async fn follow_ups_of(app: &TestApp, token: &str, procedure: &str) -> Value {
     let response = app
         .gql(FOLLOW_UPS, json!({ "id": procedure }), Some(token))
         .await;
@@ -145,7 +159,11 @@ async fn r_followup_first_session_of_a_plan_books_the_next_on_the_preferred_chan
                 .iter()
                 .all(|f| f["channel"] == "EMAIL" && f["status"] == "PENDING")
         );
-        assert!(view["adverseEventFlaggedAt"].is_null());
+        assert!(
+            adverse_event_flagged_at(&app, &staff.provider, &procedure)
+                .await
+                .is_null()
+        );
     })
     .await;
 }
@@ -269,8 +287,13 @@ async fn r_adverse_an_adverse_event_flags_the_procedure_and_creates_an_urgent_re
         assert_eq!(review["channel"], "IN_PERSON");
         let due = chrono::DateTime::parse_from_rfc3339(review["dueAt"].as_str().unwrap()).unwrap();
         assert!((Utc::now() - due.with_timezone(&Utc)).num_minutes().abs() < 5, "due now: {review}");
-        let flagged = follow_ups_of(&app, &staff.provider, &procedure).await;
-        assert!(flagged["adverseEventFlaggedAt"].is_string(), "{flagged}");
+        let flagged = adverse_event_flagged_at(&app, &staff.provider, &procedure).await;
+        assert!(flagged.is_string(), "{flagged}");
+        // That one happened is clinical: the front desk is not told.
+        let desk = app
+            .gql("query($id: ID!) { procedure(id: $id) { adverseEventFlaggedAt } }", json!({ "id": procedure }), Some(&staff.desk))
+            .await;
+        assert_eq!(error_code(&desk), "FORBIDDEN", "{desk}");
 
         // An explicit adverse event on another call, reported by a provider.
         let second = &view["followUps"][1];

@@ -11,6 +11,7 @@ mod cli;
 mod connections;
 mod consultations;
 mod errors;
+mod field_access;
 mod follow_ups;
 mod health;
 mod intake;

@@ -62,7 +62,9 @@ impl Consultation {
     async fn status(&self) -> ConsultationStatus {
         self.0.core().status
     }
-    /// Why it was cancelled.
+    /// Why it was cancelled (clinical: a reason is free text, and reasons
+    /// such as a pregnancy or a new medication are clinical facts).
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn cancel_reason(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
         Ok(self.0.whole(ctx).await?.cancel_reason.as_deref())
     }

@@ -126,7 +126,9 @@ impl FollowUp {
             None => Ok(None),
         }
     }
-    /// The procedure it follows.
+    /// The procedure it follows (as `procedures` at the root: staff, or
+    /// partners with `schedule:read`).
+    #[graphql(guard = "Allow::SCHEDULE_READERS")]
     async fn procedure(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Procedure>> {
         Ok(ctx
             .data::<Loaders>()?

@@ -277,7 +277,9 @@ impl Procedure {
             .map(FollowUp)
             .collect())
     }
-    /// When an adverse event was reported after it (R-ADVERSE), if ever.
+    /// When an adverse event was reported after it (R-ADVERSE), if ever
+    /// (clinical: that one happened is itself a clinical fact).
+    #[graphql(guard = "Allow::CLINICAL")]
     async fn adverse_event_flagged_at(
         &self,
         ctx: &Context<'_>,
