@@ -1,6 +1,6 @@
 //! Who reads which field, generated from the schema: every field of every
 //! object type, for every role and every partner scope, at the root and
-//! through every relation that reaches it (up to three relations deep). It
+//! through every relation that reaches it (up to two relations deep). It
 //! holds the schema to `graphql::classification` (clinical fields are
 //! never read by the front desk or a partner, staff fields never by a
 //! partner), fails for a text field that is not classified, and checks
