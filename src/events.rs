@@ -59,6 +59,16 @@ pub enum DomainEvent {
         /// Consultation or procedure.
         appointment: AppointmentKind,
     },
+    /// A caller's access ended: a staff account was deactivated or its
+    /// password or role changed, a partner key was revoked (no session),
+    /// or one session ended (logout). Their live connections close at once,
+    /// on every instance. Never sent to partners' webhooks.
+    AccessRevoked {
+        /// The user or API client.
+        actor_id: Uuid,
+        /// Only this session (refresh-token family), or all of them.
+        session_id: Option<Uuid>,
+    },
     /// An adverse event was reported (R-ADVERSE).
     AdverseEventReported {
         /// The flagged procedure.
@@ -88,6 +98,13 @@ impl DomainEvent {
             appointment_id: row.id,
             appointment: AppointmentKind::Consultation,
         }
+    }
+
+    /// Whether this ends the access of a connection held by `actor_id` in
+    /// `session_id`.
+    pub fn revokes(&self, actor_id: Uuid, session_id: Option<Uuid>) -> bool {
+        matches!(self, Self::AccessRevoked { actor_id: revoked, session_id: only }
+            if *revoked == actor_id && (only.is_none() || *only == session_id))
     }
 
     /// A procedure booked or changed.
@@ -279,5 +296,24 @@ mod tests {
         assert_eq!(json["status"], "COMPLETED");
         let back: DomainEvent = serde_json::from_value(json).unwrap();
         assert_eq!(back, event, "the fan-out reads what it wrote");
+    }
+
+    #[test]
+    fn a_revocation_ends_the_actors_connections_or_one_sessions() {
+        let (actor, session, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let everything = DomainEvent::AccessRevoked {
+            actor_id: actor,
+            session_id: None,
+        };
+        assert!(everything.revokes(actor, Some(session)));
+        assert!(everything.revokes(actor, None));
+        assert!(!everything.revokes(other, Some(session)));
+        let one = DomainEvent::AccessRevoked {
+            actor_id: actor,
+            session_id: Some(session),
+        };
+        assert!(one.revokes(actor, Some(session)));
+        assert!(!one.revokes(actor, Some(other)));
+        assert!(!one.revokes(actor, None));
     }
 }

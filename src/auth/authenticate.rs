@@ -67,22 +67,20 @@ fn bearer_token(headers: &HeaderMap) -> Option<Result<&str, CredentialProblem>> 
     Some(token.ok_or(CredentialProblem::MalformedHeader))
 }
 
-/// The staff member of a valid access token whose account is active and
-/// whose token version is current (deactivation and password changes bump
-/// it, revoking every outstanding token at once).
+/// The staff member of a valid access token whose account is active, whose
+/// token version is current (deactivation and password changes bump it,
+/// revoking every outstanding token at once) and whose session, if the
+/// token names one, is not revoked (logout ends its tokens at once). The
+/// session is checked in the statement that loads the account.
 async fn staff_member(state: &AppState, token: &str) -> AppResult<Option<StaffMember>> {
     let Ok(claims) = state.keys.verify(token) else {
         return Ok(None);
     };
-    let user = match users::find_user(&state.db, claims.sub).await {
-        Ok(user) => user,
-        Err(crate::error::AppError::NotFound { .. }) => return Ok(None),
-        Err(error) => return Err(error),
-    };
-    Ok(
-        (user.active && user.token_version == claims.ver).then_some(StaffMember {
+    let user = users::find_active_in_session(&state.db, claims.sub, claims.sid).await?;
+    Ok(user
+        .filter(|user| user.active && user.token_version == claims.ver)
+        .map(|user| StaffMember {
             id: user.id,
             role: user.role,
-        }),
-    )
+        }))
 }

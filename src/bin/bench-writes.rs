@@ -188,7 +188,7 @@ async fn worker(shared: Arc<Shared>) {
 async fn iteration(shared: &Shared, index: usize, latencies: &mut Vec<u64>) -> anyhow::Result<()> {
     let provider = shared.pool.providers[index];
     let patient = shared.pool.patients[index];
-    let token = shared.keys.issue(provider, 0, Utc::now())?.token;
+    let token = shared.keys.issue(provider, 0, None, Utc::now())?.token;
     let numbing_at = shared.args.numbing_at;
     let booked = send(
         shared,

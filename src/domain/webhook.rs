@@ -31,11 +31,12 @@ pub enum WebhookEventType {
 
 impl WebhookEventType {
     /// The type of an event.
-    pub fn of(event: &DomainEvent) -> Self {
+    pub fn of(event: &DomainEvent) -> Option<Self> {
         match event {
-            DomainEvent::FollowUpChanged { .. } => Self::FollowUpChanged,
-            DomainEvent::ScheduleChanged { .. } => Self::ScheduleChanged,
-            DomainEvent::AdverseEventReported { .. } => Self::AdverseEventReported,
+            DomainEvent::FollowUpChanged { .. } => Some(Self::FollowUpChanged),
+            DomainEvent::ScheduleChanged { .. } => Some(Self::ScheduleChanged),
+            DomainEvent::AdverseEventReported { .. } => Some(Self::AdverseEventReported),
+            DomainEvent::AccessRevoked { .. } => None,
         }
     }
 }

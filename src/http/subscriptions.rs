@@ -1,7 +1,9 @@
 //! `GET /graphql/ws`: subscriptions over the graphql-ws protocols,
 //! authenticated in `connection_init` (`{"authorization": "Bearer …"}`)
 //! with the same rules as HTTP. A connection closes when its access token
-//! expires, and when the server shuts down.
+//! expires, when its caller's access ends (deactivation, a password or
+//! role change, a revoked key, or logout of its session; announced to
+//! every instance), and when the server shuts down.
 
 use std::time::Duration;
 
@@ -13,7 +15,8 @@ use axum::{
 };
 use chrono::Utc;
 use http::{HeaderMap, HeaderValue, header};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
 
 use super::HttpState;
 use crate::{
@@ -21,6 +24,18 @@ use crate::{
     graphql::loaders::Loaders,
     state::AppState,
 };
+
+/// What ends a connection besides the client or shutdown, learnt when it
+/// is initialised: its token's expiry, and whose access it holds.
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    /// Time left on the access token; API keys do not expire.
+    lifetime: Option<Duration>,
+    /// The user or API client.
+    actor_id: Option<Uuid>,
+    /// The session the access token belongs to.
+    session_id: Option<Uuid>,
+}
 
 /// Upgrades to a WebSocket and serves subscriptions on it.
 pub async fn subscriptions(
@@ -32,25 +47,51 @@ pub async fn subscriptions(
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let mut closing = state.app.events.closing();
-            let (deadline_tx, mut deadline) = watch::channel(None::<Duration>);
+            // Listening before the connection is initialised, so that a
+            // revocation right after it is not missed.
+            let mut events = state.app.events.subscribe();
+            let (bounds_tx, mut bounds) = watch::channel(None::<Bounds>);
             let app = state.app.clone();
             let connection = GraphQLWebSocket::new(socket, state.schemas.clone(), protocol)
-                .on_connection_init(move |payload| connection_data(app, payload, deadline_tx))
+                .on_connection_init(move |payload| connection_data(app, payload, bounds_tx))
                 .serve();
-            let expiry = async move {
-                // Until the token's lifetime is known, nothing expires.
-                let lifetime = match deadline.wait_for(Option::is_some).await {
-                    Ok(lifetime) => *lifetime,
+            let ended = async move {
+                // Until the caller is known, nothing ends the connection.
+                let known = match bounds.wait_for(Option::is_some).await {
+                    Ok(known) => *known,
                     Err(_) => None,
                 };
-                match lifetime {
-                    Some(lifetime) => tokio::time::sleep(lifetime).await,
-                    None => std::future::pending::<()>().await,
+                let Some(known) = known else {
+                    return std::future::pending::<()>().await;
+                };
+                let expiry = async {
+                    match known.lifetime {
+                        Some(lifetime) => tokio::time::sleep(lifetime).await,
+                        None => std::future::pending::<()>().await,
+                    }
+                };
+                let revoked = async {
+                    let Some(actor_id) = known.actor_id else {
+                        return std::future::pending::<()>().await;
+                    };
+                    loop {
+                        match events.recv().await {
+                            Ok(event) if event.revokes(actor_id, known.session_id) => return,
+                            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                            Err(broadcast::error::RecvError::Closed) => {
+                                return std::future::pending::<()>().await;
+                            }
+                        }
+                    }
+                };
+                tokio::select! {
+                    () = expiry => {},
+                    () = revoked => {},
                 }
             };
             tokio::select! {
                 () = connection => {},
-                () = expiry => {},
+                () = ended => {},
                 _ = closing.wait_for(|closed| *closed) => {},
             }
         })
@@ -61,7 +102,7 @@ pub async fn subscriptions(
 async fn connection_data(
     app: AppState,
     payload: serde_json::Value,
-    deadline: watch::Sender<Option<Duration>>,
+    bounds: watch::Sender<Option<Bounds>>,
 ) -> async_graphql::Result<Data> {
     let token = ["authorization", "Authorization"]
         .iter()
@@ -81,13 +122,15 @@ async fn connection_data(
     let bearer = token
         .and_then(|token| token.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let lifetime = app.keys.verify(bearer).ok().map(|claims| {
-        Duration::from_secs(u64::try_from(claims.exp - Utc::now().timestamp()).unwrap_or(0))
-    });
-    // Access tokens expire; API keys do not.
-    if let Some(lifetime) = lifetime {
-        deadline.send_replace(Some(lifetime));
-    }
+    // Access tokens expire and belong to a session; API keys do neither.
+    let claims = app.keys.verify(bearer).ok();
+    bounds.send_replace(Some(Bounds {
+        lifetime: claims.as_ref().map(|claims| {
+            Duration::from_secs(u64::try_from(claims.exp - Utc::now().timestamp()).unwrap_or(0))
+        }),
+        actor_id: context.actor.id(),
+        session_id: claims.and_then(|claims| claims.sid),
+    }));
     let mut data = Data::default();
     data.insert(Loaders::for_connection(
         &app.db,

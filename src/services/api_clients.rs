@@ -143,6 +143,7 @@ pub async fn revoke_api_client(
         })?;
     write.audit(AuditEvent::new(AuditAction::Delete).entity(EntityType::ApiClient, Some(id)));
     write.commit().await?;
+    crate::services::users::announce_access_revoked(request, id, None).await;
     Ok(client)
 }
 

@@ -32,7 +32,7 @@ use crate::{
         audit::{AuditEvent, AuditedWrite},
         policy::current_policy,
         throttle,
-        users::{find_user, revoke_all_sessions},
+        users::{announce_access_revoked, find_user, revoke_all_sessions},
     },
 };
 
@@ -153,7 +153,7 @@ async fn start_session(
     }
     .insert(db)
     .await?;
-    let access = keys.issue(user.id, user.token_version, now)?;
+    let access = keys.issue(user.id, user.token_version, Some(family_id), now)?;
     Ok(Session {
         access_token: access.token,
         access_token_expires_at: Ord::min(access.expires_at, expires_at),
@@ -251,7 +251,9 @@ pub async fn logout(
     write.audit(
         AuditEvent::new(AuditAction::Logout).entity(EntityType::Session, Some(token.family_id)),
     );
-    write.commit().await
+    write.commit().await?;
+    announce_access_revoked(request, token.user_id, Some(token.family_id)).await;
+    Ok(())
 }
 
 /// Changes the caller's password, revokes every other session and access
@@ -314,5 +316,6 @@ pub async fn change_password(
         AuditEvent::new(AuditAction::PasswordChanged).entity(EntityType::User, Some(user_id)),
     );
     write.commit().await?;
+    announce_access_revoked(request, user_id, None).await;
     Ok(session)
 }

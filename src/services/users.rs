@@ -237,6 +237,10 @@ pub async fn update_user(
     write.audit(AuditEvent::new(AuditAction::Update).entity(EntityType::User, Some(id)));
     let user = find_user(&*write, id).await?;
     write.commit().await?;
+    // A live connection holds the role it was opened with.
+    if user.role != current.role {
+        announce_access_revoked(request, id, None).await;
+    }
     Ok(user)
 }
 
@@ -276,9 +280,29 @@ pub async fn deactivate_user(
         revoke_all_sessions(&*write, id).await?;
     }
     write.audit(AuditEvent::new(AuditAction::Delete).entity(EntityType::User, Some(id)));
-    let user = find_user(&*write, id).await?;
+    let deactivated = find_user(&*write, id).await?;
     write.commit().await?;
-    Ok(user)
+    if user.active {
+        announce_access_revoked(request, id, None).await;
+    }
+    Ok(deactivated)
+}
+
+/// Tells every instance that `actor_id`'s access ended (or one session of
+/// it), so that its live connections close now; after the change that
+/// ended it has committed.
+pub async fn announce_access_revoked(
+    request: &RequestContext,
+    actor_id: Uuid,
+    session_id: Option<Uuid>,
+) {
+    if let Some(bus) = &request.events {
+        bus.publish(crate::events::DomainEvent::AccessRevoked {
+            actor_id,
+            session_id,
+        })
+        .await;
+    }
 }
 
 /// Revokes every refresh token of a user.
@@ -304,6 +328,40 @@ pub async fn find_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<users::
         .one(db)
         .await?
         .ok_or(AppError::NotFound { entity: "user" })
+}
+
+/// The account with this id, if it exists and, when `session` is given,
+/// that session (refresh-token family) of the account is still open: one
+/// statement, with the session as an `EXISTS` on its indexed family id.
+///
+/// # Errors
+/// Database failures.
+pub async fn find_active_in_session(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    session: Option<Uuid>,
+) -> AppResult<Option<users::Model>> {
+    let mut query = users::Entity::find_by_id(id);
+    if let Some(session) = session {
+        query = query.filter(Expr::exists(
+            sea_orm::sea_query::Query::select()
+                .expr(Expr::val(1))
+                .from(refresh_tokens::Entity)
+                .and_where(
+                    Expr::col((refresh_tokens::Entity, refresh_tokens::Column::FamilyId))
+                        .eq(session),
+                )
+                .and_where(
+                    Expr::col((refresh_tokens::Entity, refresh_tokens::Column::UserId)).eq(id),
+                )
+                .and_where(
+                    Expr::col((refresh_tokens::Entity, refresh_tokens::Column::RevokedAt))
+                        .is_null(),
+                )
+                .to_owned(),
+        ));
+    }
+    Ok(query.one(db).await?)
 }
 
 /// A `CONFLICT` for an update whose expected version is not current.

@@ -151,7 +151,9 @@ pub async fn endpoints(db: &DatabaseConnection) -> AppResult<Vec<webhook_endpoin
 /// # Errors
 /// Database failures.
 pub async fn enqueue(db: &impl ConnectionTrait, event: &DomainEvent) -> AppResult<()> {
-    let event_type = WebhookEventType::of(event);
+    let Some(event_type) = WebhookEventType::of(event) else {
+        return Ok(());
+    };
     let targets: Vec<_> = webhook_endpoints::Entity::find()
         .filter(webhook_endpoints::Column::Active.eq(true))
         .all(db)

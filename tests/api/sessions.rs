@@ -279,10 +279,16 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
         let login = app.login(&user.email, TEST_PASSWORD).await;
         let (_, stolen) = session_tokens(&login["data"]["login"]);
         let legit = refresh(&app, &stolen).await;
-        let (_, current) = session_tokens(&legit["data"]["refreshSession"]);
+        let (current_access, current) = session_tokens(&legit["data"]["refreshSession"]);
+        assert!(app.gql(ME, json!({}), Some(&current_access)).await["data"]["me"].is_object());
 
         let replay = refresh(&app, &stolen).await;
         assert_eq!(error_code(&replay), "UNAUTHENTICATED");
+        assert_eq!(
+            error_code(&app.gql(ME, json!({}), Some(&current_access)).await),
+            "UNAUTHENTICATED",
+            "the revoked family's access tokens end at once"
+        );
         let after_theft = refresh(&app, &current).await;
         assert_eq!(
             error_code(&after_theft),
@@ -299,6 +305,8 @@ async fn logout_ends_the_session() {
         let user = app.create_user(Role::FrontDesk).await;
         let login = app.login(&user.email, TEST_PASSWORD).await;
         let (access, refresh_token) = session_tokens(&login["data"]["login"]);
+        let other_device = app.login(&user.email, TEST_PASSWORD).await;
+        let (other_access, _) = session_tokens(&other_device["data"]["login"]);
         let response = app
             .gql(
                 "mutation($input: LogoutInput!) { logout(input: $input) { loggedOut } }",
@@ -311,6 +319,13 @@ async fn logout_ends_the_session() {
             error_code(&refresh(&app, &refresh_token).await),
             "UNAUTHENTICATED"
         );
+        // The session's access token ends with it, not 15 minutes later;
+        // the user's other session is untouched.
+        assert_eq!(
+            error_code(&app.gql(ME, json!({}), Some(&access)).await),
+            "UNAUTHENTICATED"
+        );
+        assert!(app.gql(ME, json!({}), Some(&other_access)).await["data"]["me"].is_object());
     })
     .await;
 }

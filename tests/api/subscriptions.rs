@@ -209,7 +209,7 @@ async fn a_connection_closes_when_its_access_token_expires() {
         let issued = chrono::Utc::now() - dermagraph::auth::tokens::ACCESS_TOKEN_TTL
             + chrono::Duration::seconds(3);
         let token = keys
-            .issue(user.id, account.token_version, issued)
+            .issue(user.id, account.token_version, None, issued)
             .unwrap()
             .token;
         let mut socket = subscribe(&app, &token, ADVERSE).await;
@@ -303,6 +303,67 @@ async fn queries_over_a_connection_see_fresh_data_and_refuse_nul() {
         }
         let alive = run_over(&mut socket, "after", "{ __typename }", json!({})).await;
         assert_eq!(alive["payload"]["data"]["__typename"], "Query", "{alive}");
+    })
+    .await;
+}
+
+/// Waits for the server to close `socket` (Ok) or for `within` to pass
+/// with it still open (Err).
+async fn closed_within(socket: &mut Socket, within: Duration) -> Result<(), ()> {
+    let started = std::time::Instant::now();
+    loop {
+        let left = within.checked_sub(started.elapsed()).ok_or(())?;
+        match tokio::time::timeout(left, socket.next()).await {
+            Err(_) => return Err(()),
+            Ok(None | Some(Err(_) | Ok(Message::Close(_)))) => return Ok(()),
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn ending_access_closes_live_connections_at_once_on_every_instance() {
+    for_each_backend(|app| async move {
+        let other = app.second_instance().await;
+        let (_, admin) = app.sign_in(Role::Admin).await;
+        let deactivated = app.create_user(Role::Provider).await;
+        let login = app.login(&deactivated.email, crate::helpers::TEST_PASSWORD).await;
+        let token = login["data"]["login"]["accessToken"].as_str().unwrap().to_owned();
+        // On PostgreSQL, connected to the other instance: the revocation
+        // reaches it too (SQLite runs as one instance, without a fan-out).
+        let postgres = sea_orm::ConnectionTrait::get_database_backend(&app.db) == sea_orm::DbBackend::Postgres;
+        let mut socket = subscribe(if postgres { &other } else { &app }, &token, ADVERSE).await;
+        let response = app
+            .gql("mutation($input: DeactivateUserInput!) { deactivateUser(input: $input) { user { active } } }",
+                json!({ "input": { "id": deactivated.id.to_string() } }), Some(&admin))
+            .await;
+        assert_eq!(response["data"]["deactivateUser"]["user"]["active"], false, "{response}");
+        assert_eq!(closed_within(&mut socket, Duration::from_secs(5)).await, Ok(()), "deactivation closes it");
+
+        // Logout ends that session's connections, not the user's others.
+        let user = app.create_user(Role::Provider).await;
+        let first = app.login(&user.email, crate::helpers::TEST_PASSWORD).await;
+        let second = app.login(&user.email, crate::helpers::TEST_PASSWORD).await;
+        let first_token = first["data"]["login"]["accessToken"].as_str().unwrap().to_owned();
+        let second_token = second["data"]["login"]["accessToken"].as_str().unwrap().to_owned();
+        let mut first_socket = subscribe(&app, &first_token, ADVERSE).await;
+        let mut second_socket = subscribe(&app, &second_token, ADVERSE).await;
+        let out = app
+            .gql("mutation($input: LogoutInput!) { logout(input: $input) { loggedOut } }",
+                json!({ "input": { "refreshToken": first["data"]["login"]["refreshToken"] } }), Some(&first_token))
+            .await;
+        assert_eq!(out["data"]["logout"]["loggedOut"], true, "{out}");
+        assert_eq!(closed_within(&mut first_socket, Duration::from_secs(5)).await, Ok(()), "logout closes its session's connection");
+        assert_eq!(closed_within(&mut second_socket, Duration::from_secs(1)).await, Err(()), "the other session stays connected");
+
+        // A role change: the connection held the old role.
+        let account = dermagraph::services::users::find_user(&app.db, user.id).await.unwrap();
+        let changed = app
+            .gql("mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { role } } }",
+                json!({ "input": { "id": user.id.to_string(), "expectedVersion": account.version, "role": "FRONT_DESK" } }), Some(&admin))
+            .await;
+        assert_eq!(changed["data"]["updateUser"]["user"]["role"], "FRONT_DESK", "{changed}");
+        assert_eq!(closed_within(&mut second_socket, Duration::from_secs(5)).await, Ok(()), "a role change closes it");
     })
     .await;
 }
