@@ -250,6 +250,21 @@ pub struct ConnectionLimits {
     /// their connections (queued audit rows are written after either way).
     #[arg(long, env = "DERMAGRAPH_SHUTDOWN_DRAIN_SECS", default_value_t = 10)]
     pub shutdown_drain_secs: u64,
+    /// Subscriptions open at once on one WebSocket connection.
+    #[arg(
+        long,
+        env = "DERMAGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 50
+    )]
+    pub max_subscriptions_per_connection: usize,
+    /// Subscriptions open at once by one user or API client, over all its
+    /// connections to one instance.
+    #[arg(
+        long,
+        env = "DERMAGRAPH_MAX_SUBSCRIPTIONS_PER_ACTOR",
+        default_value_t = 200
+    )]
+    pub max_subscriptions_per_actor: usize,
 }
 
 impl Default for ConnectionLimits {
@@ -260,6 +275,8 @@ impl Default for ConnectionLimits {
             max_connections: 4096,
             max_connections_per_ip: 256,
             shutdown_drain_secs: 10,
+            max_subscriptions_per_connection: 50,
+            max_subscriptions_per_actor: 200,
         }
     }
 }
@@ -395,6 +412,14 @@ impl Config {
             (
                 "DERMAGRAPH_MAX_CONNECTIONS_PER_IP",
                 self.connections.max_connections_per_ip,
+            ),
+            (
+                "DERMAGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                self.connections.max_subscriptions_per_connection,
+            ),
+            (
+                "DERMAGRAPH_MAX_SUBSCRIPTIONS_PER_ACTOR",
+                self.connections.max_subscriptions_per_actor,
             ),
         ] {
             if value == 0 {

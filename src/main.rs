@@ -48,6 +48,9 @@ struct Cli {
     serve: Config,
 }
 
+// One command is parsed once per process: the size of the server's
+// settings in it costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the API server (the default when no subcommand is given).

@@ -2,14 +2,25 @@
 //! client fetches details through the normal queries, where every field
 //! guard applies.
 
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
 use async_graphql::{Context, ID, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
+
+use uuid::Uuid;
 
 use super::{app_state, parse_id};
 use crate::{
     auth::guards::Allow,
     domain::follow_up::{FollowUpKind, FollowUpStatus},
+    error::AppError,
     events::{AppointmentKind, DomainEvent},
 };
 
@@ -48,6 +59,108 @@ pub struct AdverseEventReportedEvent {
     pub review_id: ID,
 }
 
+/// How many subscriptions may be open at once.
+#[derive(Clone, Copy, Debug)]
+pub struct SubscriptionLimits {
+    /// On one WebSocket connection.
+    pub per_connection: usize,
+    /// Of one caller (user or API client), over all its connections to this
+    /// instance.
+    pub per_actor: usize,
+}
+
+/// Open subscriptions per caller on this instance, shared by its
+/// connections.
+#[derive(Debug, Default)]
+pub struct OpenSubscriptions(Mutex<HashMap<Uuid, usize>>);
+
+/// What a WebSocket connection counts its subscriptions against; in the
+/// connection's data.
+#[derive(Clone, Debug)]
+pub struct SubscriptionSlots {
+    limits: SubscriptionLimits,
+    on_connection: Arc<AtomicUsize>,
+    by_actor: Arc<OpenSubscriptions>,
+    actor: Option<Uuid>,
+}
+
+impl SubscriptionSlots {
+    /// The slots of a new connection held by `actor`.
+    pub fn new(
+        limits: SubscriptionLimits,
+        by_actor: Arc<OpenSubscriptions>,
+        actor: Option<Uuid>,
+    ) -> Self {
+        Self {
+            limits,
+            on_connection: Arc::default(),
+            by_actor,
+            actor,
+        }
+    }
+
+    /// Takes a slot for one more subscription, given back when the
+    /// subscription ends.
+    fn take(&self) -> Result<Slot, AppError> {
+        let open = self.on_connection.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot {
+            slots: self.clone(),
+            counted_for_actor: false,
+        };
+        if open >= self.limits.per_connection {
+            return Err(AppError::QueryTooComplex(format!(
+                "this connection already holds {} subscriptions, the limit; complete one first",
+                self.limits.per_connection
+            )));
+        }
+        let Some(actor) = self.actor else {
+            return Ok(slot);
+        };
+        let mut by_actor = self
+            .by_actor
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let count = by_actor.entry(actor).or_insert(0);
+        if *count >= self.limits.per_actor {
+            return Err(AppError::QueryTooComplex(format!(
+                "you already hold {} subscriptions, the limit; complete one first",
+                self.limits.per_actor
+            )));
+        }
+        *count += 1;
+        let mut slot = slot;
+        slot.counted_for_actor = true;
+        Ok(slot)
+    }
+}
+
+/// One open subscription's place under the limits.
+struct Slot {
+    slots: SubscriptionSlots,
+    counted_for_actor: bool,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.slots.on_connection.fetch_sub(1, Ordering::SeqCst);
+        if let (true, Some(actor)) = (self.counted_for_actor, self.slots.actor) {
+            let mut by_actor = self
+                .slots
+                .by_actor
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(count) = by_actor.get_mut(&actor) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    by_actor.remove(&actor);
+                }
+            }
+        }
+    }
+}
+
 fn id(uuid: uuid::Uuid) -> ID {
     ID(uuid.to_string())
 }
@@ -57,6 +170,12 @@ fn events<T: Send + 'static>(
     pick: impl Fn(DomainEvent) -> Option<T> + Send + 'static,
 ) -> async_graphql::Result<futures_util::stream::BoxStream<'static, T>> {
     let state = app_state(ctx)?;
+    // Every connection has slots (see `http::subscriptions`); an operation
+    // run without one has no connection to hold a subscription open.
+    let slot = ctx
+        .data_opt::<SubscriptionSlots>()
+        .map(SubscriptionSlots::take)
+        .transpose()?;
     let closing = state.events.closing();
     let stream = BroadcastStream::new(state.events.subscribe())
         // A subscriber too slow to keep up skips what it missed.
@@ -65,6 +184,10 @@ fn events<T: Send + 'static>(
         .take_until(async move {
             let mut closing = closing;
             let _ = closing.wait_for(|closed| *closed).await;
+        })
+        // The stream holds its slot until it ends.
+        .inspect(move |_| {
+            let _held = &slot;
         });
     Ok(stream.boxed())
 }

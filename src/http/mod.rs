@@ -28,6 +28,8 @@ struct HttpState {
     app: AppState,
     schemas: Schemas,
     rate_limits: std::sync::Arc<rate_limit::ActorRateLimits>,
+    /// Open subscriptions per caller, shared by the WebSocket connections.
+    subscriptions: std::sync::Arc<crate::graphql::subscriptions::OpenSubscriptions>,
 }
 
 /// The complete HTTP application.
@@ -36,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     let http_state = HttpState {
         schemas: Schemas::new(state.clone()),
         rate_limits: std::sync::Arc::new(rate_limit::ActorRateLimits::new(&config.rate_limits)),
+        subscriptions: std::sync::Arc::default(),
         app: state.clone(),
     };
     let mut router = Router::new()

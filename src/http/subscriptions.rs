@@ -5,7 +5,7 @@
 //! role change, a revoked key, or logout of its session; announced to
 //! every instance), and when the server shuts down.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -21,7 +21,10 @@ use uuid::Uuid;
 use super::HttpState;
 use crate::{
     auth::{actor::Actor, authenticate::authenticate},
-    graphql::loaders::Loaders,
+    graphql::{
+        loaders::Loaders,
+        subscriptions::{OpenSubscriptions, SubscriptionLimits, SubscriptionSlots},
+    },
     state::AppState,
 };
 
@@ -52,8 +55,9 @@ pub async fn subscriptions(
             let mut events = state.app.events.subscribe();
             let (bounds_tx, mut bounds) = watch::channel(None::<Bounds>);
             let app = state.app.clone();
+            let open = state.subscriptions.clone();
             let connection = GraphQLWebSocket::new(socket, state.schemas.clone(), protocol)
-                .on_connection_init(move |payload| connection_data(app, payload, bounds_tx))
+                .on_connection_init(move |payload| connection_data(app, open, payload, bounds_tx))
                 .serve();
             let ended = async move {
                 // Until the caller is known, nothing ends the connection.
@@ -101,6 +105,7 @@ pub async fn subscriptions(
 /// in) and its DataLoaders.
 async fn connection_data(
     app: AppState,
+    open: Arc<OpenSubscriptions>,
     payload: serde_json::Value,
     bounds: watch::Sender<Option<Bounds>>,
 ) -> async_graphql::Result<Data> {
@@ -135,6 +140,15 @@ async fn connection_data(
     data.insert(Loaders::for_connection(
         &app.db,
         Duration::from_millis(app.config.batch_window_ms),
+    ));
+    let limits = &app.config.connections;
+    data.insert(SubscriptionSlots::new(
+        SubscriptionLimits {
+            per_connection: limits.max_subscriptions_per_connection,
+            per_actor: limits.max_subscriptions_per_actor,
+        },
+        open,
+        context.actor.id(),
     ));
     data.insert(context);
     Ok(data)

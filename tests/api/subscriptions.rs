@@ -367,3 +367,87 @@ async fn ending_access_closes_live_connections_at_once_on_every_instance() {
     })
     .await;
 }
+
+/// Gives the server time to start the subscriptions just sent (graphql-ws
+/// acknowledges none).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+/// Sends a subscribe message without waiting for an answer.
+async fn open(socket: &mut Socket, id: &str) {
+    let message = json!({ "id": id, "type": "subscribe", "payload": { "query": ADVERSE } });
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn subscriptions_are_capped_per_connection_and_per_caller() {
+    crate::helpers::for_each_backend_with(
+        |config| {
+            config.connections.max_subscriptions_per_connection = 3;
+            config.connections.max_subscriptions_per_actor = 4;
+        },
+        |app| async move {
+            let (_, token) = app.sign_in(Role::Provider).await;
+            let mut socket = connect(&app, &token).await;
+            assert_eq!(next(&mut socket).await.unwrap()["type"], "connection_ack");
+            for id in ["1", "2", "3"] {
+                open(&mut socket, id).await;
+            }
+            // A connection starts its subscriptions in no set order: let
+            // these three start before the fourth.
+            settle().await;
+            let refused = run_over(&mut socket, "4", ADVERSE, json!({})).await;
+            let errors = refused["payload"]["errors"]
+                .as_array()
+                .cloned()
+                .or_else(|| refused["payload"].as_array().cloned())
+                .unwrap_or_default();
+            assert_eq!(
+                errors[0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+                "{refused}"
+            );
+            assert!(
+                errors[0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("this connection already holds 3"),
+                "{refused}"
+            );
+            // Completing one frees its place.
+            socket
+                .send(Message::Text(
+                    json!({ "id": "1", "type": "complete" }).to_string().into(),
+                ))
+                .await
+                .unwrap();
+            settle().await;
+            open(&mut socket, "5").await;
+            settle().await;
+            let refused = run_over(&mut socket, "6", ADVERSE, json!({})).await;
+            assert!(
+                refused
+                    .to_string()
+                    .contains("this connection already holds 3"),
+                "{refused}"
+            );
+
+            // The same caller on a second connection: 3 open + 1 = 4, the limit.
+            let mut second = connect(&app, &token).await;
+            assert_eq!(next(&mut second).await.unwrap()["type"], "connection_ack");
+            open(&mut second, "a").await;
+            settle().await;
+            let refused = run_over(&mut second, "b", ADVERSE, json!({})).await;
+            assert!(
+                refused
+                    .to_string()
+                    .contains("you already hold 4 subscriptions"),
+                "{refused}"
+            );
+        },
+    )
+    .await;
+}
