@@ -52,6 +52,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 
 T0 = time.monotonic()
@@ -107,10 +108,17 @@ LEAK_PATTERNS = re.compile(
 # HTTP client and load
 
 
+def request_id(label: str) -> str:
+    """The x-request-id for a labelled request: the server keeps a caller's
+    id only when it is a UUID (anything else could carry personal data), so
+    each label maps to a UUID, the same one every time."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dermagraph-faults:{label}"))
+
+
 @dataclass
 class Sample:
     kind: str  # create | read
-    rid: str  # x-request-id we sent
+    rid: str  # x-request-id we sent (a UUID, see request_id)
     thread: int
     t0: float
     t1: float = 0.0
@@ -123,6 +131,7 @@ class Sample:
     patient_id: str | None = None
     detail: str = ""
     leak: str | None = None
+    label: str = ""  # what the request is called here (a create's lastName)
 
     @property
     def latency(self) -> float:
@@ -281,10 +290,10 @@ class Load:
         time.sleep(random.random() * 0.3)  # so the threads are not in step
         while not self.stop_event.is_set():
             turn += 1
-            rid = f"{self.tag}-c-{index}-{turn}"
-            sample = Sample("create", rid, index, now())
+            label = f"{self.tag}-c-{index}-{turn}"
+            sample = Sample("create", request_id(label), index, now(), label=label)
             self._record(sample)
-            variables = {"input": {"firstName": "Fault", "lastName": rid}}
+            variables = {"input": {"firstName": "Fault", "lastName": label}}
             graphql_call(self.port, sample, CREATE, variables, self.token, self.timeout, want_created)
             if sample.outcome == "ok":
                 created.append(sample.patient_id)
@@ -293,7 +302,7 @@ class Load:
             if sample.outcome in ("unavailable", "error", "timeout", "reset", "badresponse"):
                 time.sleep(0.05)  # a polite client backs off a little
             if created and turn % 2 == 0 and not self.stop_event.is_set():
-                read = Sample("read", f"{self.tag}-r-{index}-{turn}", index, now())
+                read = Sample("read", request_id(f"{self.tag}-r-{index}-{turn}"), index, now())
                 self._record(read)
                 graphql_call(
                     self.port, read, self.read_query, {"id": created[-1]}, self.token, self.timeout, want_read
@@ -424,7 +433,7 @@ def run_cli(binary: str, args: list[str], env: dict) -> str:
 
 def login(port: int, email: str, password: str) -> str:
     query = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }"
-    sample = Sample("login", "faults-login", -1, now())
+    sample = Sample("login", request_id("faults-login"), -1, now())
     graphql_call(
         port,
         sample,
@@ -649,13 +658,13 @@ def check_durability(report: Report, db: Db, creates: list[Sample], tag: str) ->
     request told 'nothing was changed'; no row without a request."""
     stored = {last: pid for last, pid in db.patients().items() if last.startswith(f"{tag}-c-")}
     acked = [s for s in creates if s.outcome == "ok"]
-    missing = [s for s in acked if s.rid not in stored]
-    wrong_id = [s for s in acked if s.rid in stored and stored[s.rid] != norm_uuid(s.patient_id)]
-    by_rid = {s.rid: s for s in creates}
-    unacked_stored = [by_rid[rid] for rid in stored if rid in by_rid and by_rid[rid].outcome != "ok"]
+    missing = [s for s in acked if s.label not in stored]
+    wrong_id = [s for s in acked if s.label in stored and stored[s.label] != norm_uuid(s.patient_id)]
+    by_label = {s.label: s for s in creates}
+    unacked_stored = [by_label[label] for label in stored if label in by_label and by_label[label].outcome != "ok"]
     lied = [s for s in unacked_stored if s.outcome == "unavailable" or s.code not in (None, "INTERNAL")]
     ambiguous = [s for s in unacked_stored if s not in lied]
-    phantom = [rid for rid in stored if rid not in by_rid]
+    phantom = [label for label in stored if label not in by_label]
     report.info(f"acknowledged creates={len(acked)}  rows stored={len(stored)}  "
                 f"stored though not acknowledged={len(unacked_stored)}")
     report.check(not missing, f"every acknowledged createPatient is stored ({len(acked) - len(missing)}/{len(acked)})"
