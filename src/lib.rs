@@ -104,7 +104,7 @@ const AUDIT_SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
 /// the database pool.
 ///
 /// # Errors
-/// When the listener fails.
+/// When the database pool fails to close.
 pub async fn serve(
     app: App,
     listener: TcpListener,

@@ -16,7 +16,7 @@ use async_graphql::{
 
 use async_graphql_value::Value as GqlValue;
 
-use super::tokens::{MAX_VALUE_DEPTH, QueryScan, scan_query};
+use super::tokens::{MAX_NESTING, MAX_VALUE_DEPTH, QueryScan, scan_query};
 use crate::{config::GraphqlLimits, error::ErrorCode};
 
 /// The limits of one schema; an [`ExtensionFactory`].
@@ -148,7 +148,8 @@ impl QueryLimits {
     }
 }
 
-/// Refuses a query whose values nest deeper than [`MAX_VALUE_DEPTH`],
+/// Refuses a query whose values nest deeper than [`MAX_VALUE_DEPTH`], or
+/// whose braces and brackets of any kind nest deeper than [`MAX_NESTING`],
 /// before the recursive parser could overflow its stack on it.
 ///
 /// # Errors
@@ -158,6 +159,12 @@ pub fn check_value_depth(scan: &QueryScan) -> ServerResult<()> {
         return Err(too_complex(format!(
             "values nest {} levels deep; the limit is {MAX_VALUE_DEPTH}",
             scan.value_depth
+        )));
+    }
+    if scan.nesting > MAX_NESTING {
+        return Err(too_complex(format!(
+            "the query nests {} levels deep (selections, fragments and values together); the limit is {MAX_NESTING}",
+            scan.nesting
         )));
     }
     Ok(())
@@ -263,10 +270,11 @@ impl<'a> AliasCounter<'a> {
 }
 
 /// Refuses an `@include` or `@skip` whose `if` is missing or is not a
-/// Boolean (a literal, or a variable every operation declares `Boolean`).
-/// async-graphql drops skipped selections before it validates, reading a
-/// condition it cannot parse as `false`, so `@include(if: [[true]])` would
-/// silently empty the answer instead of being refused.
+/// Boolean: a literal, or a variable every operation declares `Boolean!`
+/// (or `Boolean` with a default). async-graphql drops skipped selections
+/// outside its validation of arguments, reading a condition it cannot
+/// parse (or a null) as `false`, so `@include(if: [[true]])` would silently
+/// empty the answer instead of being refused.
 ///
 /// # Errors
 /// `BAD_USER_INPUT` naming the directive.
@@ -278,11 +286,11 @@ pub fn check_conditions(document: &ExecutableDocument) -> ServerResult<()> {
             .flat_map(|(_, operation)| operation.node.variable_definitions.iter())
             .filter(|definition| definition.node.name.node.as_str() == name)
             .peekable();
-        declared.peek().is_some()
-            && declared.all(|definition| {
-                matches!(&definition.node.var_type.node.base,
-                    BaseType::Named(type_name) if type_name.as_str() == "Boolean")
-            })
+        declared.peek().is_some() && declared.all(|definition| {
+            let var_type = &definition.node.var_type.node;
+            matches!(&var_type.base, BaseType::Named(type_name) if type_name.as_str() == "Boolean")
+                && (!var_type.nullable || definition.node.default_value.is_some())
+        })
     };
     let sets = document
         .operations
@@ -423,9 +431,12 @@ mod tests {
         assert!(conditions("{ __typename @include(if: true) me @skip(if: false) }").is_ok());
         assert!(conditions("query($b: Boolean!) { me @include(if: $b) }").is_ok());
         assert!(
-            conditions("query($b: Boolean) { ...F } fragment F on Query { me @skip(if: $b) }")
-                .is_ok()
+            conditions(
+                "query($b: Boolean! = false) { ...F } fragment F on Query { me @skip(if: $b) }"
+            )
+            .is_ok()
         );
+        assert!(conditions("query($b: Boolean = true) { me @include(if: $b) }").is_ok());
         for refused in [
             "{ __typename @include(if: [[[true]]]) }",
             "{ __typename @include(if: \"true\") }",
@@ -434,6 +445,7 @@ mod tests {
             "{ me { ... @include(if: { a: true }) { id } } }",
             "{ ...F } fragment F on Query { me @include(if: [true]) }",
             "query($b: [Boolean]) { me @include(if: $b) }",
+            "query($b: Boolean) { me @include(if: $b) }",
             "query($b: String) { me @include(if: $b) }",
             "{ me @include(if: $undeclared) }",
         ] {

@@ -10,6 +10,12 @@
 /// thread's stack.
 pub const MAX_VALUE_DEPTH: usize = 32;
 
+/// The deepest nesting of braces and brackets of any kind together
+/// (selection sets, inline fragments, values): inline fragments add no
+/// field depth, so without this `{ ...{ ...{ …` could nest hundreds of
+/// levels within the token limit and exhaust the parser's stack.
+pub const MAX_NESTING: usize = 64;
+
 /// What one scan of a query text found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueryScan {
@@ -23,6 +29,8 @@ pub struct QueryScan {
     /// objects in arguments, directive arguments and variable defaults, and
     /// list types in variable definitions.
     pub value_depth: usize,
+    /// The deepest nesting of `{` and `[` of any kind together.
+    pub nesting: usize,
 }
 
 /// Counts GraphQL tokens (names, numbers, strings, punctuators) in `query`,
@@ -45,6 +53,7 @@ pub fn scan_query(query: &str, limit: usize) -> QueryScan {
     let mut field_levels = 0usize;
     let mut parentheses = 0usize;
     let mut open_values = 0usize;
+    let mut open_brackets = 0usize;
     let mut after_spread = false;
     let mut inline_fragment = false;
     while index < bytes.len() && scan.tokens <= limit {
@@ -81,6 +90,14 @@ pub fn scan_query(query: &str, limit: usize) -> QueryScan {
             // `...Name` is a named spread.
             inline_fragment = matches!(token, b"on" | b"@" | b"{");
             after_spread = false;
+        }
+        match token {
+            b"{" | b"[" => {
+                open_brackets += 1;
+                scan.nesting = scan.nesting.max(open_brackets);
+            }
+            b"}" | b"]" => open_brackets = open_brackets.saturating_sub(1),
+            _ => {}
         }
         match token {
             b"..." => after_spread = true,
@@ -244,6 +261,19 @@ mod tests {
         assert_eq!(value_depth("{ __typename @include(if: [[[true]]]) }"), 3);
         assert_eq!(value_depth("query($v: [[Int]] = [[[[1]]]]) { a }"), 4);
         assert_eq!(value_depth(r#"{ a(s: "[[[[") }"#), 0);
+    }
+
+    #[test]
+    fn nesting_counts_inline_fragments_selections_and_values_together() {
+        assert_eq!(scan_query("{ me { id } }", NO_LIMIT).nesting, 2);
+        let fragments = format!("{{ {}", "...{ ".repeat(400));
+        let scan = scan_query(&fragments, NO_LIMIT);
+        assert_eq!(scan.depth, 1, "inline fragments add no field depth");
+        assert_eq!(scan.nesting, 401);
+        assert_eq!(
+            scan_query("{ a(x: [{ b: [1] }]) { c } }", NO_LIMIT).nesting,
+            4
+        );
     }
 
     #[test]

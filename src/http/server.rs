@@ -8,9 +8,10 @@
 //!   sit idle before its next request (slowloris, silent sockets);
 //! - the GraphQL handler gives a request's body its own deadline
 //!   (`body_read_timeout`), so a trickled body is cut off;
-//! - connections are capped in all and per client address, and one over a
-//!   cap is answered `503` at once and closed, instead of the process
-//!   running out of file descriptors while `/healthz` times out;
+//! - connections are capped in all and per client address (a WebSocket
+//!   keeps its place for as long as it is open), and one over a cap is
+//!   answered `503` at once and closed, instead of the process running out
+//!   of file descriptors while `/healthz` times out;
 //! - on shutdown, open connections are asked to finish and given
 //!   `shutdown_drain` to do so; whatever is still open then is closed, so a
 //!   stuck client cannot keep the process (and its queued audit rows) from
@@ -18,8 +19,11 @@
 
 use std::{
     collections::HashMap,
+    io,
     net::IpAddr,
+    pin::Pin,
     sync::{Arc, Mutex, PoisonError},
+    task::{Context, Poll},
     time::Duration,
 };
 
@@ -30,7 +34,12 @@ use hyper_util::{
     rt::{TokioIo, TokioTimer},
     service::TowerToHyperService,
 };
-use tokio::{net::TcpListener, sync::watch, task::JoinSet};
+use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
+    net::{TcpListener, TcpStream},
+    sync::watch,
+    task::JoinSet,
+};
 use tower::ServiceExt as _;
 
 use crate::config::ConnectionLimits;
@@ -95,6 +104,54 @@ impl Drop for Place {
     }
 }
 
+/// A connection's socket with its place under the caps: the place is given
+/// back when the socket closes, also after a WebSocket upgrade, whose
+/// socket outlives hyper's connection.
+struct HeldStream {
+    stream: TcpStream,
+    _place: Place,
+}
+
+impl AsyncRead for HeldStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for HeldStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
 /// Raises this process's open-file limit to its hard limit where the
 /// system allows, logs it, and returns the soft limit now in force (`None`
 /// where it cannot be read).
@@ -121,11 +178,8 @@ pub fn connection_cap(configured: usize, open_files: Option<u64>, reserved: usiz
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains
-/// the open connections for at most the configured time.
-///
-/// # Errors
-/// Never for a failed accept (it is logged and retried); only if the
-/// runtime cannot spawn.
+/// the open connections for at most the configured time. A failed accept
+/// (out of descriptors, a reset) is logged and retried, never fatal.
 pub async fn serve_connections(
     listener: TcpListener,
     router: Router,
@@ -180,8 +234,12 @@ pub async fn serve_connections(
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
             });
+        let held = HeldStream {
+            stream,
+            _place: place,
+        };
         let connection = http1
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .serve_connection(TokioIo::new(held), TowerToHyperService::new(service))
             .with_upgrades();
         let mut closed = closed.clone();
         connections.spawn(async move {
@@ -197,7 +255,6 @@ pub async fn serve_connections(
             if let Err(error) = outcome {
                 tracing::debug!(%error, "connection ended with an error");
             }
-            drop(place);
         });
     }
     drop(listener);

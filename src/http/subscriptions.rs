@@ -1,6 +1,7 @@
 //! `GET /graphql/ws`: subscriptions over the graphql-ws protocols,
 //! authenticated in `connection_init` (`{"authorization": "Bearer …"}`)
-//! with the same rules as HTTP. A connection closes when its access token
+//! with the same rules as HTTP, within the header-read timeout (else the
+//! connection closes). A connection closes when its access token
 //! expires, when its caller's access ends (deactivation, a password or
 //! role change, a revoked key, or logout of its session; announced to
 //! every instance), and when the server shuts down.
@@ -59,12 +60,17 @@ pub async fn subscriptions(
             let connection = GraphQLWebSocket::new(socket, state.schemas.clone(), protocol)
                 .on_connection_init(move |payload| connection_data(app, open, payload, bounds_tx))
                 .serve();
+            let init_within = state.app.config.connections.header_read_timeout();
             let ended = async move {
-                // Until the caller is known, nothing ends the connection.
-                let known = match bounds.wait_for(Option::is_some).await {
-                    Ok(known) => *known,
-                    Err(_) => None,
-                };
+                // A connection that does not say who it is in time is
+                // closed, so unidentified sockets cannot pile up.
+                let known =
+                    match tokio::time::timeout(init_within, bounds.wait_for(Option::is_some)).await
+                    {
+                        Ok(Ok(known)) => *known,
+                        Ok(Err(_)) => None,
+                        Err(_) => return,
+                    };
                 let Some(known) = known else {
                     return std::future::pending::<()>().await;
                 };
@@ -81,7 +87,11 @@ pub async fn subscriptions(
                     loop {
                         match events.recv().await {
                             Ok(event) if event.revokes(actor_id, known.session_id) => return,
-                            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                            Ok(_) => {}
+                            // Events were skipped, a revocation perhaps among
+                            // them: close; the client reconnects with
+                            // credentials that are checked again.
+                            Err(broadcast::error::RecvError::Lagged(_)) => return,
                             Err(broadcast::error::RecvError::Closed) => {
                                 return std::future::pending::<()>().await;
                             }

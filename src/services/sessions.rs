@@ -212,10 +212,13 @@ pub async fn refresh(
                     .entity(EntityType::Session, Some(token.family_id))
                     .outcome(AuditOutcome::Denied),
             );
+            write.commit().await?;
+            // A stolen session's live connections end with it.
+            announce_access_revoked(request, token.user_id, Some(token.family_id)).await;
         } else {
             write.audit(session_event.outcome(AuditOutcome::Denied));
+            write.commit().await?;
         }
-        write.commit().await?;
         return Err(AppError::Unauthenticated(REFRESH_REFUSED));
     }
     let user = find_user(&*write, token.user_id).await?;
@@ -223,6 +226,7 @@ pub async fn refresh(
         revoke_family(&*write, token.family_id).await?;
         write.audit(session_event.outcome(AuditOutcome::Denied));
         write.commit().await?;
+        announce_access_revoked(request, token.user_id, Some(token.family_id)).await;
         return Err(AppError::Unauthenticated(REFRESH_REFUSED));
     }
     let session = start_session(&*write, keys, user, token.family_id, token.expires_at).await?;

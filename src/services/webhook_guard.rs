@@ -69,14 +69,17 @@ pub fn send_refusal(url: &str, policy: TargetPolicy) -> Option<String> {
 
 /// The dispatcher's HTTP client: 10 s per attempt, no redirects, no proxy
 /// from the environment, and names resolved to accepted addresses only.
-pub fn client(policy: TargetPolicy) -> reqwest::Client {
+///
+/// # Errors
+/// When the TLS backend cannot start; there is deliberately no fallback
+/// to a client without these guards.
+pub fn client(policy: TargetPolicy) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .dns_resolver(Arc::new(AcceptedAddresses(policy)))
         .build()
-        .unwrap_or_default()
 }
 
 /// Resolves a name and keeps only the addresses the policy accepts.

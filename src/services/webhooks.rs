@@ -296,7 +296,13 @@ pub fn start_dispatcher(
     mut closing: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let client = webhook_guard::client(settings.targets);
+        let client = match webhook_guard::client(settings.targets) {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!(%error, "the webhook client cannot start; no webhook is sent");
+                return;
+            }
+        };
         loop {
             if let Err(error) = dispatch_due(&db, &client, settings).await {
                 tracing::warn!(%error, "webhook dispatch failed; retrying");

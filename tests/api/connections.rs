@@ -214,3 +214,51 @@ async fn shutdown_closes_a_stuck_client_after_the_drain_and_still_writes_audits(
     )
     .await;
 }
+
+/// Opens a WebSocket from `source` by hand and returns the socket once the
+/// server has answered the upgrade.
+async fn upgraded(app: &TestApp, source: &str) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let mut stream = socket.connect(app.address).await.unwrap();
+    stream
+        .write_all(b"GET /graphql/ws HTTP/1.1\r\nhost: clinic\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\nsec-websocket-protocol: graphql-transport-ws\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&buffer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
+    stream
+}
+
+#[tokio::test]
+async fn websockets_hold_their_place_and_must_say_who_they_are_in_time() {
+    for_each_backend_with(
+        |config| {
+            config.connections.max_connections_per_ip = 2;
+            config.connections.header_read_timeout_secs = 2;
+        },
+        |app| async move {
+            let app = app;
+            let mut first = upgraded(&app, "127.0.0.6").await;
+            let _second = upgraded(&app, "127.0.0.6").await;
+            // Both upgraded sockets still count against their address.
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.6:0".parse().unwrap()).unwrap();
+            let mut third = socket.connect(app.address).await.unwrap();
+            let (answer, _) = until_closed(&mut third).await;
+            assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+            // Neither sent connection_init: both are closed after the
+            // timeout, and their places are free again.
+            let (_, waited) = until_closed(&mut first).await;
+            assert!(waited < Duration::from_secs(5), "closed after {waited:?}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _again = upgraded(&app, "127.0.0.6").await;
+        },
+    )
+    .await;
+}

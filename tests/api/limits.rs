@@ -422,3 +422,33 @@ async fn a_condition_that_is_not_a_boolean_is_bad_input_not_an_empty_answer() {
     })
     .await;
 }
+
+/// A query of `levels` nested inline fragments: no field depth, but as
+/// deep for the parser as nested lists.
+pub fn nested_fragments(levels: usize) -> String {
+    format!(
+        "{{ {}__typename {}}}",
+        "... { ".repeat(levels),
+        "} ".repeat(levels)
+    )
+}
+
+#[tokio::test]
+async fn nested_inline_fragments_are_refused_before_parsing() {
+    for_each_backend_with(
+        |config| config.limits.max_tokens = 1_000_000,
+        |app| async move {
+            let response = app
+                .post_graphql(&json!({ "query": nested_fragments(400) }), None)
+                .await;
+            assert_eq!(response.status(), 400);
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+            let message = body["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains("nests 401 levels deep"), "{message}");
+            let fine = app.gql(&nested_fragments(5), json!({}), None).await;
+            assert_eq!(fine["data"]["__typename"], "Query", "{fine}");
+        },
+    )
+    .await;
+}

@@ -301,6 +301,9 @@ async fn queries_over_a_connection_see_fresh_data_and_refuse_nul() {
             assert_eq!(errors[0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{refused}");
             assert!(errors[0]["message"].as_str().unwrap_or_default().contains("values nest 300"), "{refused}");
         }
+        // Within the default token limit, deep only by nesting.
+        let bomb = run_over(&mut socket, "fragments", &crate::limits::nested_fragments(300), json!({})).await;
+        assert!(bomb.to_string().contains("nests 301 levels deep"), "{bomb}");
         let alive = run_over(&mut socket, "after", "{ __typename }", json!({})).await;
         assert_eq!(alive["payload"]["data"]["__typename"], "Query", "{alive}");
     })
