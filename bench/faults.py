@@ -17,6 +17,11 @@ Cases
                   delivered; every acknowledged write and read has its audit row
                   after exit (the read-audit buffer, held in memory by a long
                   DERMAGRAPH_AUDIT_FLUSH_MS, is flushed on shutdown).
+  sigkill-pg      SIGKILL under read-heavy load (R-AUDIT, issue 16). Checks: every
+  sigkill-sqlite  read the client got an answer to has its READ audit row, and
+                  every acknowledged create is stored with its CREATE row, although
+                  the process had no chance to flush anything: an answer carrying
+                  patient data leaves only once its audit rows are stored.
 Every response body is checked for leaked internals (SQL, sqlx, panics, ...).
 
 Usage
@@ -257,12 +262,14 @@ def want_read(data: dict):
 
 
 class Load:
-    """N threads, each looping createPatient then (every other turn) a read of
-    a patient it created. Every request is recorded."""
+    """N threads, each looping createPatient then (every `read_every` turns) a
+    read of a patient it created. Every request is recorded."""
 
-    def __init__(self, port: int, token: str, threads: int, timeout: float, tag: str, read_query: str = READ):
+    def __init__(self, port: int, token: str, threads: int, timeout: float, tag: str, read_query: str = READ,
+                 read_every: int = 2):
         self.port, self.token, self.threads, self.timeout, self.tag = port, token, threads, timeout, tag
         self.read_query = read_query
+        self.read_every = read_every
         self.samples: list[Sample] = []
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
@@ -301,7 +308,7 @@ class Load:
                 return
             if sample.outcome in ("unavailable", "error", "timeout", "reset", "badresponse"):
                 time.sleep(0.05)  # a polite client backs off a little
-            if created and turn % 2 == 0 and not self.stop_event.is_set():
+            if created and turn % self.read_every == 0 and not self.stop_event.is_set():
                 read = Sample("read", request_id(f"{self.tag}-r-{index}-{turn}"), index, now())
                 self._record(read)
                 graphql_call(
@@ -596,12 +603,11 @@ class Db:
             )
         ]
 
-    def read_audit_count(self, tag: str) -> int:
-        return int(
-            self.rows(
-                f"SELECT count(*) FROM audit_events WHERE action = 'READ' AND request_id LIKE '{tag}-r-%'"
-            )[0][0]
-        )
+    def read_audit_count(self, samples: list[Sample]) -> int:
+        """READ rows stored for these samples' requests (their ids are UUIDs,
+        so they are matched one by one, not by a prefix)."""
+        rids = {s.rid for s in samples if s.kind == "read"}
+        return sum(1 for rid, action, _ in self.audit() if action == "READ" and rid in rids)
 
 
 # --------------------------------------------------------------------------
@@ -866,8 +872,8 @@ def case_sigterm(args, backend: str, workdir: str, pg: PgCluster | None) -> Repo
         url = f"sqlite://{path}?mode=rwc"
         db = Db(sqlite_path=path)
     port = free_port()
-    # A flush interval far longer than the run: read-audit rows stay in memory
-    # until shutdown (or a 500-row batch), so the shutdown flush is what is tested.
+    # A retry interval far longer than the run: a row the database refused
+    # would be written only by the shutdown flush (answers wait for their rows).
     # A long batch window keeps every read in flight for args.slow_read_ms, so
     # SIGTERM always lands on requests that still have work to do.
     env = server_env(url, data_dir, args, DERMAGRAPH_AUDIT_FLUSH_MS="600000",
@@ -881,7 +887,7 @@ def case_sigterm(args, backend: str, workdir: str, pg: PgCluster | None) -> Repo
         load.stop_on_refused = True
         load.start()
         time.sleep(args.warmup)
-        before_term = db.read_audit_count(tag)
+        before_term = db.read_audit_count(load.snapshot())
         # Send SIGTERM just after a read got going, so that it lands on a
         # request with most of its work (the batch window) still ahead.
         deadline = now() + 5
@@ -945,7 +951,7 @@ def case_sigterm(args, backend: str, workdir: str, pg: PgCluster | None) -> Repo
     check_durability(report, db, creates, tag)
     found, expected = check_audit(report, db, samples)
     acked_reads = sum(1 for s in samples if s.kind == "read" and s.outcome == "ok")
-    after_exit = db.read_audit_count(tag)
+    after_exit = db.read_audit_count(samples)
     report.info(f"READ audit rows: {before_term} in the DB just before SIGTERM, {after_exit} after exit, "
                 f"{acked_reads} reads acknowledged (so {after_exit - before_term} written by the shutdown flush "
                 f"or by reads finishing after SIGTERM)")
@@ -959,6 +965,64 @@ def case_sigterm(args, backend: str, workdir: str, pg: PgCluster | None) -> Repo
     return report
 
 
+def case_sigkill(args, backend: str, workdir: str, pg: PgCluster | None) -> Report:
+    report = Report(f"sigkill-{backend}")
+    tag = "sk" + backend[:2]
+    data_dir = os.path.join(workdir, f"{tag}-data")
+    if backend == "pg":
+        assert pg is not None
+        database = pg.create_db("dg_faults_sigkill")
+        url = pg.url(database)
+        db = Db(pg, database)
+    else:
+        path = os.path.join(workdir, "sigkill.db")
+        url = f"sqlite://{path}?mode=rwc"
+        db = Db(sqlite_path=path)
+    port = free_port()
+    # Before issue 16, read-audit rows waited up to DERMAGRAPH_AUDIT_FLUSH_MS in
+    # memory after their answer had gone, and a kill lost them; now the value
+    # only paces retries, and the answer waits for its rows.
+    env = server_env(url, data_dir, args, DERMAGRAPH_AUDIT_FLUSH_MS="5000")
+    run_cli(args.bin, ["create-user", "--email", ADMIN_EMAIL, "--role", "ADMIN", "--display-name", "Faults"], env)
+    server = Server(args.bin, env, port, os.path.join(workdir, f"server-sigkill-{backend}.log"))
+    server.start()
+    try:
+        token = login(port, ADMIN_EMAIL, args.password)
+        load = Load(port, token, args.threads, timeout=args.client_timeout, tag=tag, read_every=1)
+        load.stop_on_refused = True
+        load.start()
+        time.sleep(args.warmup)
+        t_kill = now()
+        log(f"sigkill-{backend}: sending SIGKILL under load")
+        server.kill()
+        load.stop()
+        samples = load.snapshot()
+    finally:
+        server.kill()
+
+    reads = [s for s in samples if s.kind == "read"]
+    acked_reads = [s for s in reads if s.outcome == "ok"]
+    creates = [s for s in samples if s.kind == "create"]
+    in_flight = [s for s in samples if s.t0 <= t_kill and s.outcome != "ok" and s.t1 >= t_kill]
+    report.info(f"SIGKILL at {t_kill:.2f}s after {args.warmup}s of load ({args.threads} client threads, "
+                f"a read after every create)")
+    report.info(f"all requests: {len(samples)} ({outcome_counts(samples)}); {len(in_flight)} cut off by the kill")
+    report.check(len(acked_reads) >= 50, f"the load got {len(acked_reads)} reads answered before the kill (≥ 50)")
+    check_no_leaks(report, samples)
+    check_durability(report, db, creates, tag)
+    found, expected = check_audit(report, db, samples)
+    stored_reads = db.read_audit_count(samples)
+    report.check(stored_reads >= len(acked_reads),
+                 f"READ audit rows ({stored_reads}) ≥ answered reads ({len(acked_reads)})")
+    report.info(f"audit rows for acknowledged requests: {found}/{expected}")
+    report.headline = (
+        f"{len(samples)} requests; SIGKILL cut off {len(in_flight)}; answered reads {len(acked_reads)}, "
+        f"READ rows {stored_reads}; acked creates {sum(1 for s in creates if s.outcome == 'ok')} "
+        f"vs rows {db.patient_count()}; audit {found}/{expected}"
+    )
+    return report
+
+
 # --------------------------------------------------------------------------
 
 
@@ -968,7 +1032,7 @@ def write_markdown(path: str, args, reports: list[Report], command: str, elapsed
         "# Fault harness: last results",
         "",
         "Issue 7, *Reliability → Faults*: PostgreSQL restarted under load, and SIGTERM under load "
-        "(PostgreSQL and SQLite). Written by `bench/faults.py`; see the docstring there for what each "
+        "(PostgreSQL and SQLite); issue 16: SIGKILL under load (PostgreSQL and SQLite). Written by `bench/faults.py`; see the docstring there for what each "
         "check means.",
         "",
         f"- Date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
@@ -1008,7 +1072,7 @@ def main() -> int:
     parser.add_argument("--bin", default=os.environ.get("DERMAGRAPH_BIN"),
                         help="dermagraph release binary (or DERMAGRAPH_BIN)")
     parser.add_argument("--cases", default="all",
-                        help="comma list of pg-restart, sigterm-pg, sigterm-sqlite, or all")
+                        help="comma list of pg-restart, sigterm-pg, sigterm-sqlite, sigkill-pg, sigkill-sqlite, or all")
     parser.add_argument("--md", default=None, help="write the results as Markdown here (e.g. bench/faults.md)")
     parser.add_argument("--threads", type=int, default=12)
     parser.add_argument("--pool", type=int, default=8, help="DERMAGRAPH_DB_MAX_CONNECTIONS")
@@ -1028,7 +1092,8 @@ def main() -> int:
     if not args.bin or not os.access(args.bin, os.X_OK):
         print("error: pass the dermagraph binary with --bin or DERMAGRAPH_BIN", file=sys.stderr)
         return 2
-    cases = ["pg-restart", "sigterm-pg", "sigterm-sqlite"] if args.cases == "all" else args.cases.split(",")
+    cases = (["pg-restart", "sigterm-pg", "sigterm-sqlite", "sigkill-pg", "sigkill-sqlite"]
+             if args.cases == "all" else args.cases.split(","))
     command = "python3 bench/faults.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     stat = os.stat(args.bin)
     binary_info = (f"`{args.bin}` ({stat.st_size // 1024} KiB, built "
@@ -1055,6 +1120,12 @@ def main() -> int:
                 reports.append(case_sigterm(args, "pg", workdir, pg))
             elif case == "sigterm-sqlite":
                 reports.append(case_sigterm(args, "sqlite", workdir, None))
+            elif case == "sigkill-pg":
+                if pg and not pg.running:
+                    pg.start()
+                reports.append(case_sigkill(args, "pg", workdir, pg))
+            elif case == "sigkill-sqlite":
+                reports.append(case_sigkill(args, "sqlite", workdir, None))
             else:
                 raise SetupError(f"unknown case {case}")
     except SetupError as error:

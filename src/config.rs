@@ -177,8 +177,10 @@ pub struct Config {
     /// a reverse proxy that sets it).
     #[arg(long, env = "DERMAGRAPH_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
-    /// Longest time (ms) audit rows of reads wait in memory before they are
-    /// written in bulk.
+    /// How long (ms) the audit writer waits before trying again when the
+    /// database refused read and refusal rows. Rows are otherwise written
+    /// as soon as they queue, many requests' rows in one statement, and the
+    /// answer that carries the data waits for them.
     #[arg(long, env = "DERMAGRAPH_AUDIT_FLUSH_MS", default_value_t = 1000)]
     pub audit_flush_ms: u64,
     /// How long (ms) a relation field waits to collect the keys of its

@@ -108,6 +108,8 @@ pub struct RequestContext {
     /// Where the changes this request commits are announced live
     /// (subscriptions); none for the CLI and background work.
     pub events: Option<crate::events::EventBus>,
+    /// The read-audit rows this request queued; its answer waits for them.
+    pub audit_receipts: crate::services::audit::AuditReceipts,
 }
 
 impl RequestContext {
@@ -119,6 +121,7 @@ impl RequestContext {
             request_id: None,
             client_ip: None,
             events: None,
+            audit_receipts: crate::services::audit::AuditReceipts::default(),
         }
     }
 }

@@ -49,6 +49,7 @@ pub async fn authenticate(
         request_id,
         client_ip,
         events: Some(state.events.clone()),
+        audit_receipts: crate::services::audit::AuditReceipts::default(),
     })
 }
 

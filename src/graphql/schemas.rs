@@ -14,13 +14,19 @@
 //! such refusal, so a server that never sees one never pays its memory
 //! (about 3 MB).
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    any::TypeId,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
-use async_graphql::{Data, Executor, Request, Response, ServerResult, Variables};
+use async_graphql::{Data, Executor, Request, Response, ServerError, ServerResult, Variables};
 use futures_util::{StreamExt as _, stream::BoxStream};
 
 use super::{AppSchema, limits::QueryLimits, persisted::PersistedOperations};
-use crate::state::AppState;
+use crate::{
+    auth::actor::RequestContext, error::ErrorCode, services::audit::AuditReceipts, state::AppState,
+};
 
 /// async-graphql's refusals when a document is over the depth or complexity
 /// limit (`validation/mod.rs`); [`Schemas`] replaces them with its own.
@@ -35,6 +41,8 @@ pub struct Schemas {
     explaining: Arc<OnceLock<AppSchema>>,
     limits: QueryLimits,
     persisted: Option<Arc<PersistedOperations>>,
+    /// How long an answer over a WebSocket waits for its read-audit rows.
+    audit_patience: Duration,
 }
 
 /// What an operation's refusal is explained from, kept while it runs.
@@ -73,7 +81,9 @@ impl Schemas {
         if !state.config.introspection_enabled() {
             serving = serving.disable_introspection().disable_suggestions();
         }
+        let audit_patience = Duration::from_secs(state.config.database.db_acquire_timeout_secs);
         Self {
+            audit_patience,
             persisted: state.persisted_operations.clone(),
             serving: serving.data(state).finish(),
             explaining: Arc::default(),
@@ -145,16 +155,58 @@ impl Executor for Schemas {
             }
         };
         let retained = Arc::new(Retained::of(&request));
+        let session_data = session_data.unwrap_or_default();
+        // Each operation gets receipts of its own, so that each answer waits
+        // for its own reads' audit rows (R-AUDIT), not for the connection's.
+        let receipts = AuditReceipts::default();
+        let request = match connection_context(&session_data) {
+            Some(context) => request.data(RequestContext {
+                audit_receipts: receipts.clone(),
+                ..context.clone()
+            }),
+            None => request,
+        };
         let schemas = self.clone();
         self.serving
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .execute_stream_with_session_data(request, session_data)
             .then(move |response| {
                 let schemas = schemas.clone();
                 let retained = Arc::clone(&retained);
-                async move { schemas.explained(response, &retained).await }
+                let receipts = receipts.clone();
+                async move {
+                    let response = schemas.explained(response, &retained).await;
+                    match tokio::time::timeout(schemas.audit_patience, receipts.stored()).await {
+                        Ok(Ok(())) => response,
+                        Ok(Err(_)) | Err(_) => audit_unavailable(),
+                    }
+                }
             })
             .boxed()
     }
+}
+
+/// The caller a WebSocket connection authenticated as, if it did.
+fn connection_context(session_data: &Data) -> Option<&RequestContext> {
+    session_data
+        .get(&TypeId::of::<RequestContext>())
+        .and_then(|data| data.downcast_ref::<RequestContext>())
+}
+
+/// The answer over a WebSocket when its reads could not be audited: the
+/// data is withheld (the HTTP handler answers 503 the same way).
+fn audit_unavailable() -> Response {
+    let error_id = uuid::Uuid::now_v7();
+    tracing::error!(error_id = %error_id, "answer withheld: its read-audit rows were not stored");
+    let mut error = ServerError::new(
+        "the audit trail could not record this operation's reads, so the answer is withheld \
+         (a change the operation made, if any, is saved); retry later",
+        None,
+    );
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", ErrorCode::Internal.as_str());
+    extensions.set("errorId", error_id.to_string());
+    error.extensions = Some(extensions);
+    Response::from_errors(vec![error])
 }
 
 fn refused_by_stock_limits(response: &Response) -> bool {

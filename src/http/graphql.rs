@@ -3,7 +3,7 @@
 //! Operations run only from a JSON body: no queries in URLs (they end up in
 //! logs and browser history) and no form posts (CSRF).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_graphql::{BatchRequest, BatchResponse, ServerError, http::GraphiQLSource};
 use std::net::{IpAddr, SocketAddr};
@@ -342,6 +342,13 @@ async fn run_operations(
         );
         responses.push(response);
     }
+    // R-AUDIT: data leaves only once the trail holds its reads. The wait
+    // for a database out of reach is as long as for a pooled connection.
+    let patience = Duration::from_secs(state.app.config.database.db_acquire_timeout_secs);
+    match tokio::time::timeout(patience, context.audit_receipts.stored()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) | Err(_) => return audit_unavailable(),
+    }
     let retry_after = responses
         .iter()
         .flat_map(|response| &response.errors)
@@ -524,6 +531,28 @@ fn internal_failure(error: AppError) -> Response {
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
+    response
+}
+
+/// 503: the reads were done but the audit trail could not record them, so
+/// their answer is withheld.
+fn audit_unavailable() -> Response {
+    let error_id = Uuid::now_v7();
+    tracing::error!(error_id = %error_id, "answer withheld: its read-audit rows were not stored");
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        error_body(
+            ErrorCode::Internal,
+            "the audit trail could not record this request's reads, so the answer is withheld \
+             (a change the request made, if any, is saved); retry later",
+            Some(("retryAfterSeconds", json!(UNAVAILABLE_RETRY_AFTER_SECONDS))),
+        ),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS),
+    );
     response
 }
 

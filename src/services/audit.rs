@@ -3,16 +3,25 @@
 //! Writes are audited inside their own transaction through [`AuditedWrite`],
 //! which refuses to commit a change that recorded no audit event, so a new
 //! mutation cannot forget it. Reads and refusals go through [`AuditSink`]: a
-//! bounded channel drained by one task that bulk-inserts at least every
-//! flush interval and on shutdown.
+//! bounded channel drained by one task that bulk-inserts what has queued
+//! while it was busy (group commit). Every read leaves an [`AuditReceipts`]
+//! entry on its request, and the answer that carries the data is sent only
+//! once those rows are stored (R-AUDIT: a read the client got is a read the
+//! trail holds, even if the process is killed a moment later).
 
-use std::{ops::Deref, time::Duration};
+use std::{
+    collections::VecDeque,
+    ops::Deref,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QueryFilter, Select, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, Select, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
     prelude::{Expr, Uuid},
 };
 use tokio::{
@@ -39,8 +48,12 @@ use crate::{
 /// Messages (each one or more audit rows) waiting in memory at most;
 /// senders wait (never drop) beyond.
 const CHANNEL_CAPACITY: usize = 10_000;
-/// Rows per INSERT statement (well under SQLite's bound-parameter limit).
-const ROWS_PER_INSERT: usize = 500;
+/// Rows per INSERT statement on SQLite (well under its bound-parameter
+/// limit).
+const ROWS_PER_SQLITE_INSERT: usize = 500;
+/// Rows per `COPY` on PostgreSQL: a whole group commit is usually one
+/// statement and one commit (the rows of 100 headline pages).
+const ROWS_PER_POSTGRES_COPY: usize = 20_000;
 /// Queued messages the writer takes at once.
 const COMMANDS_PER_WAKE_UP: usize = 256;
 /// How long [`AuditSink::flush_within`] waits between attempts.
@@ -236,7 +249,8 @@ impl Deref for AuditedWrite<'_> {
 }
 
 enum Command {
-    Record(Vec<audit_events::Model>),
+    /// Rows to store, and who is told once they are.
+    Record(Vec<audit_events::Model>, oneshot::Sender<()>),
     /// Answers with the number of rows still unwritten.
     Flush(oneshot::Sender<usize>),
 }
@@ -248,14 +262,16 @@ pub struct AuditSink {
 }
 
 impl AuditSink {
-    /// Starts the writer task.
-    pub fn start(db: DatabaseConnection, flush_every: Duration) -> (Self, JoinHandle<()>) {
+    /// Starts the writer task; after the database refuses rows it tries
+    /// again every `retry_every`.
+    pub fn start(db: DatabaseConnection, retry_every: Duration) -> (Self, JoinHandle<()>) {
         let (sender, receiver) = mpsc::channel(CHANNEL_CAPACITY);
-        let task = tokio::spawn(run_writer(db, receiver, flush_every));
+        let task = tokio::spawn(run_writer(db, receiver, retry_every));
         (Self { sender }, task)
     }
 
     /// Queues an audit row; waits when the queue is full rather than drop it.
+    /// The request's [`AuditReceipts`] learn when it is stored.
     pub async fn record(&self, request: &RequestContext, operation: &str, event: AuditEvent) {
         self.record_all(request, operation, [event]).await;
     }
@@ -277,12 +293,21 @@ impl AuditSink {
         if rows.is_empty() {
             return;
         }
-        if self.sender.send(Command::Record(rows)).await.is_err() {
+        let (stored, receipt) = oneshot::channel();
+        // A writer that has stopped drops `stored`: the receipt then says
+        // the rows were never stored, and the answer is withheld.
+        if self
+            .sender
+            .send(Command::Record(rows, stored))
+            .await
+            .is_err()
+        {
             tracing::error!(
                 operation,
                 "audit writer stopped; audit rows were not recorded"
             );
         }
+        request.audit_receipts.keep(receipt);
     }
 
     /// Writes everything queued so far and waits for the attempt; answers
@@ -317,12 +342,15 @@ impl AuditSink {
 async fn run_writer(
     db: DatabaseConnection,
     mut receiver: mpsc::Receiver<Command>,
-    flush_every: Duration,
+    retry_every: Duration,
 ) {
     let mut pending = Pending::default();
-    let mut ticker = tokio::time::interval(flush_every);
+    let mut ticker = tokio::time::interval(retry_every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut commands = Vec::with_capacity(COMMANDS_PER_WAKE_UP);
+    // After a failed attempt, the next waits this long (a flush excepted),
+    // so a database that is down is not tried once per read.
+    let mut retry_at = tokio::time::Instant::now();
     loop {
         tokio::select! {
             received = receiver.recv_many(&mut commands, COMMANDS_PER_WAKE_UP) => {
@@ -330,25 +358,33 @@ async fn run_writer(
                     write(&db, &mut pending).await;
                     return;
                 }
+                let mut flushes = Vec::new();
                 for command in commands.drain(..) {
                     match command {
-                        Command::Record(rows) => pending.rows.extend(rows),
-                        Command::Flush(done) => {
-                            write(&db, &mut pending).await;
-                            done.send(pending.rows.len()).ok();
-                        }
+                        Command::Record(rows, stored) => pending.queue(rows, stored),
+                        Command::Flush(done) => flushes.push(done),
                     }
                 }
-                if pending.rows.len() >= ROWS_PER_INSERT {
-                    write(&db, &mut pending).await;
+                // Group commit: everything that queued while the last batch
+                // was being stored goes in the next one, at once.
+                let due = !flushes.is_empty() || tokio::time::Instant::now() >= retry_at;
+                if due && !write(&db, &mut pending).await {
+                    retry_at = tokio::time::Instant::now() + retry_every;
+                }
+                for done in flushes {
+                    done.send(pending.rows.len()).ok();
                 }
             },
-            _ = ticker.tick() => write(&db, &mut pending).await,
+            _ = ticker.tick() => {
+                if !pending.rows.is_empty() && !write(&db, &mut pending).await {
+                    retry_at = tokio::time::Instant::now() + retry_every;
+                }
+            }
         }
     }
 }
 
-/// The rows the writer has yet to store.
+/// The rows the writer has yet to store, and the answers waiting on them.
 #[derive(Default)]
 struct Pending {
     /// Oldest first.
@@ -358,28 +394,95 @@ struct Pending {
     /// already): telling the two apart is guesswork, and a retry that
     /// skips stored rows is harmless when none were.
     maybe_stored: usize,
+    /// Rows queued since the writer started.
+    queued: u64,
+    /// Rows stored since the writer started.
+    stored: u64,
+    /// Who waits for which rows: told once `stored` reaches the count of
+    /// rows queued up to and including theirs. Oldest first.
+    waiting: VecDeque<(u64, oneshot::Sender<()>)>,
+}
+
+impl Pending {
+    fn queue(&mut self, rows: Vec<audit_events::Model>, stored: oneshot::Sender<()>) {
+        self.queued += rows.len() as u64;
+        self.rows.extend(rows);
+        self.waiting.push_back((self.queued, stored));
+    }
+
+    fn mark_stored(&mut self, count: usize) {
+        self.rows.drain(..count);
+        self.maybe_stored = self.maybe_stored.saturating_sub(count);
+        self.stored += count as u64;
+        while self
+            .waiting
+            .front()
+            .is_some_and(|(through, _)| *through <= self.stored)
+        {
+            if let Some((_, stored)) = self.waiting.pop_front() {
+                // The answer may have gone already (timed out): nothing to tell.
+                stored.send(()).ok();
+            }
+        }
+    }
 }
 
 /// Inserts pending rows; on failure keeps them for the next attempt.
-async fn write(db: &DatabaseConnection, pending: &mut Pending) {
+/// Answers whether everything pending is stored.
+async fn write(db: &DatabaseConnection, pending: &mut Pending) -> bool {
+    let per_statement = match db.get_database_backend() {
+        DatabaseBackend::Postgres => ROWS_PER_POSTGRES_COPY,
+        _ => ROWS_PER_SQLITE_INSERT,
+    };
     while !pending.rows.is_empty() {
-        let count = pending.rows.len().min(ROWS_PER_INSERT);
+        let count = pending.rows.len().min(per_statement);
         let attempt = if pending.maybe_stored > 0 {
             Attempt::Retry
         } else {
             Attempt::First
         };
         match insert_rows(db, &pending.rows[..count], attempt).await {
-            Ok(()) => {
-                pending.rows.drain(..count);
-                pending.maybe_stored = pending.maybe_stored.saturating_sub(count);
-            }
+            Ok(()) => pending.mark_stored(count),
             Err(error) => {
                 pending.maybe_stored = pending.maybe_stored.max(count);
                 tracing::error!(%error, ?attempt, pending = pending.rows.len(), "audit rows not written yet; will retry");
-                return;
+                return false;
             }
         }
+    }
+    true
+}
+
+/// The audit rows a request's reads queued, each with word of when it is
+/// stored. The answer carrying the data waits for [`AuditReceipts::stored`].
+#[derive(Clone, Debug, Default)]
+pub struct AuditReceipts(Arc<Mutex<Vec<oneshot::Receiver<()>>>>);
+
+/// The audit trail could not store a read's rows: its answer is withheld.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditNotStored;
+
+impl AuditReceipts {
+    fn keep(&self, receipt: oneshot::Receiver<()>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(receipt);
+    }
+
+    /// Waits until every row queued so far through this request is stored
+    /// (it may wait as long as the database is out of reach: bound it with
+    /// the request's deadline). Receipts waited on are forgotten, so a
+    /// long-lived WebSocket operation can wait again after each answer.
+    ///
+    /// # Errors
+    /// [`AuditNotStored`] when the audit writer stopped before storing them.
+    pub async fn stored(&self) -> Result<(), AuditNotStored> {
+        let receipts = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        for receipt in receipts {
+            receipt.await.map_err(|_| AuditNotStored)?;
+        }
+        Ok(())
     }
 }
 

@@ -248,21 +248,25 @@ async fn r_audit_queued_read_audits_are_written_on_shutdown() {
 #[tokio::test]
 async fn r_audit_shutdown_waits_out_a_database_that_refuses_the_last_rows() {
     for_each_backend_with(
-        |config| config.audit_flush_ms = 600_000,
+        |config| {
+            config.audit_flush_ms = 600_000;
+            config.database.db_acquire_timeout_secs = 1;
+        },
         |mut app| async move {
             let (_, admin) = app.sign_in(Role::Admin).await;
-            app.gql(
-                "{ users(first: 10) { totalCount } }",
-                json!({}),
-                Some(&admin),
-            )
-            .await;
             // The table is away, so every insert fails, as while the
             // database restarts; it comes back after shutdown has begun.
             app.db
                 .execute_unprepared("ALTER TABLE audit_events RENAME TO audit_events_away")
                 .await
                 .unwrap();
+            let withheld = app
+                .post_graphql(
+                    &json!({ "query": "{ users(first: 10) { totalCount } }" }),
+                    Some(&admin),
+                )
+                .await;
+            assert_eq!(withheld.status(), 503, "the unaudited read is withheld");
             let database_url = app.database_url.clone();
             let restore = tokio::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
@@ -279,6 +283,111 @@ async fn r_audit_shutdown_waits_out_a_database_that_refuses_the_last_rows() {
                 reads, 1,
                 "the queued read audit is stored once the database takes it"
             );
+        },
+    )
+    .await;
+}
+
+const PATIENT_READ: &str = "query($id: ID!) { patient(id: $id) { id lastName } }";
+
+async fn new_patient(app: &TestApp, token: &str) -> String {
+    let created = app
+        .gql(
+            "mutation { createPatient(input: { firstName: \"Dora\", lastName: \"Durable\" }) { patient { id } } }",
+            json!({}),
+            Some(token),
+        )
+        .await;
+    created["data"]["createPatient"]["patient"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned()
+}
+
+/// READ rows of one patient, counted on a connection of the test's own.
+pub async fn stored_patient_reads(database_url: &str, patient: &str) -> u64 {
+    use dermagraph::{domain::audit::AuditAction, entities::audit_events};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    let db = Database::connect(database_url).await.unwrap();
+    let count = audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq(AuditAction::Read))
+        .filter(audit_events::Column::PatientId.eq(uuid::Uuid::parse_str(patient).unwrap()))
+        .count(&db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    count
+}
+
+#[tokio::test]
+async fn r_audit_a_read_is_answered_only_once_its_audit_row_is_stored() {
+    for_each_backend_with(
+        // Nothing but the answer's own wait writes the row in this test.
+        |config| config.audit_flush_ms = 600_000,
+        |app| async move {
+            let app = app;
+            let (_, desk) = app.sign_in(Role::FrontDesk).await;
+            let patient = new_patient(&app, &desk).await;
+            for read in 1..=3 {
+                let answer = app
+                    .gql(PATIENT_READ, json!({ "id": patient }), Some(&desk))
+                    .await;
+                assert_eq!(answer["data"]["patient"]["lastName"], "Durable", "{answer}");
+                assert_eq!(
+                    stored_patient_reads(&app.database_url, &patient).await,
+                    read,
+                    "the READ row is stored before the answer leaves"
+                );
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn r_audit_a_read_the_trail_cannot_record_is_withheld() {
+    for_each_backend_with(
+        |config| {
+            config.database.db_acquire_timeout_secs = 1;
+            config.audit_flush_ms = 100;
+        },
+        |app| async move {
+            let app = app;
+            let (_, desk) = app.sign_in(Role::FrontDesk).await;
+            let patient = new_patient(&app, &desk).await;
+            app.db
+                .execute_unprepared("ALTER TABLE audit_events RENAME TO audit_events_away")
+                .await
+                .unwrap();
+            let withheld = app
+                .post_graphql(
+                    &json!({ "query": PATIENT_READ, "variables": { "id": patient } }),
+                    Some(&desk),
+                )
+                .await;
+            assert_eq!(withheld.status(), 503);
+            assert!(withheld.headers().contains_key("retry-after"));
+            let body: Value = withheld.json().await.unwrap();
+            assert_eq!(error_code(&body), "INTERNAL", "{body}");
+            assert!(
+                body.get("data").is_none_or(Value::is_null),
+                "no patient data: {body}"
+            );
+            assert!(!body.to_string().contains("Durable"), "{body}");
+
+            app.db
+                .execute_unprepared("ALTER TABLE audit_events_away RENAME TO audit_events")
+                .await
+                .unwrap();
+            // The withheld read's row is stored on the writer's next try,
+            // before or with this read's.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let answer = app
+                .gql(PATIENT_READ, json!({ "id": patient }), Some(&desk))
+                .await;
+            assert_eq!(answer["data"]["patient"]["lastName"], "Durable", "{answer}");
+            assert_eq!(stored_patient_reads(&app.database_url, &patient).await, 2);
         },
     )
     .await;

@@ -454,3 +454,37 @@ async fn subscriptions_are_capped_per_connection_and_per_caller() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn r_audit_a_query_over_a_websocket_is_answered_once_its_reads_are_stored() {
+    crate::helpers::for_each_backend_with(
+        // Nothing but the answer's own wait writes the rows in this test.
+        |config| config.audit_flush_ms = 600_000,
+        |app| async move {
+            let app = app;
+            let (_, desk) = app.sign_in(Role::FrontDesk).await;
+            let created = app
+                .gql(
+                    "mutation { createPatient(input: { firstName: \"Wes\", lastName: \"Socket\" }) { patient { id } } }",
+                    json!({}),
+                    Some(&desk),
+                )
+                .await;
+            let patient = created["data"]["createPatient"]["patient"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{created}"))
+                .to_owned();
+            let query = format!("{{ patient(id: \"{patient}\") {{ lastName }} }}");
+            let mut socket = subscribe(&app, &desk, &query).await;
+            let answer = next(&mut socket).await.unwrap();
+            assert_eq!(answer["type"], "next", "{answer}");
+            assert_eq!(answer["payload"]["data"]["patient"]["lastName"], "Socket");
+            assert_eq!(
+                crate::audit::stored_patient_reads(&app.database_url, &patient).await,
+                1,
+                "the READ row is stored before the answer leaves"
+            );
+        },
+    )
+    .await;
+}
