@@ -114,6 +114,11 @@ pub enum AppError {
     /// `FORBIDDEN`: authenticated, but not allowed to do this.
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// `FORBIDDEN`, saying which clinic rule leaves this caller out (a
+    /// provider the amendment policy does not let amend a colleague's
+    /// procedure).
+    #[error("{0}")]
+    ForbiddenByPolicy(&'static str),
     /// `NOT_FOUND`: no such record (or none this actor may see).
     #[error("{entity} not found")]
     NotFound {
@@ -210,7 +215,7 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            Self::Forbidden => ErrorCode::Forbidden,
+            Self::Forbidden | Self::ForbiddenByPolicy(_) => ErrorCode::Forbidden,
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,

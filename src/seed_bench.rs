@@ -467,6 +467,7 @@ fn user(
         license_number: license.map(|(number, _)| number),
         password_hash: password_hash.to_owned(),
         token_version: 0,
+        supervises_amendments: false,
         created_at: created,
         updated_at: created,
         version: 1,

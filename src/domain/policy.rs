@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use async_graphql::Enum;
 use chrono_tz::Tz;
+use sea_orm::{DeriveActiveEnum, EnumIter, sea_query::StringLen};
 
 use super::{
     depth::{Depth, DepthRange},
@@ -32,6 +34,8 @@ pub struct ClinicPolicy {
     pub minimum_patient_age: u32,
     /// Unanswered attempts before a follow-up is MISSED (R-FOLLOWUP).
     pub follow_up_max_attempts: u32,
+    /// Who may amend a signed procedure (R-RECORDS).
+    pub amendment_policy: AmendmentPolicy,
     /// Guideline depth range per treatment area (R-DEPTH).
     pub depth_ranges: BTreeMap<TreatmentArea, DepthRange>,
     /// Optimistic-locking version of the policy row.
@@ -68,6 +72,8 @@ pub struct PolicyChanges {
     pub minimum_patient_age: Option<i32>,
     /// New number of follow-up attempts.
     pub follow_up_max_attempts: Option<i32>,
+    /// New rule for who may amend a signed procedure.
+    pub amendment_policy: Option<AmendmentPolicy>,
     /// New guideline ranges for some areas, in millimetres.
     pub depth_ranges: Vec<(TreatmentArea, f64, f64)>,
 }
@@ -199,10 +205,46 @@ impl ClinicPolicy {
                 self.follow_up_max_attempts,
                 1..=10,
             )?,
+            amendment_policy: changes.amendment_policy.unwrap_or(self.amendment_policy),
             depth_ranges,
             version: self.version,
             updated_at: self.updated_at,
         })
+    }
+}
+
+/// Who may amend a signed procedure (R-RECORDS: a correction is an
+/// amendment; this says whose). Every amendment is audited, whoever makes
+/// it, and keeps who made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum, DeriveActiveEnum, EnumIter)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum AmendmentPolicy {
+    /// The provider who performed the procedure, and providers an admin
+    /// designated as supervising (`User.supervisesAmendments`). The default.
+    #[sea_orm(string_value = "PERFORMER_AND_SUPERVISORS")]
+    PerformerAndSupervisors,
+    /// Any provider, for clinics where colleagues correct each other's
+    /// charts.
+    #[sea_orm(string_value = "ANY_PROVIDER")]
+    AnyProvider,
+}
+
+/// Who is asking to amend a procedure, as far as the amendment policy cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Amender {
+    /// Whether they performed the procedure.
+    pub performed_it: bool,
+    /// Whether an admin designated them as a supervising provider.
+    pub supervises: bool,
+}
+
+impl AmendmentPolicy {
+    /// Whether the policy lets this provider amend the procedure.
+    pub fn allows(self, amender: Amender) -> bool {
+        match self {
+            Self::AnyProvider => true,
+            Self::PerformerAndSupervisors => amender.performed_it || amender.supervises,
+        }
     }
 }
 
@@ -228,6 +270,7 @@ mod tests {
             session_lifetime_hours: 12,
             minimum_patient_age: 18,
             follow_up_max_attempts: 3,
+            amendment_policy: AmendmentPolicy::PerformerAndSupervisors,
             depth_ranges: BTreeMap::from([(TreatmentArea::Cheeks, range(500, 1500))]),
             version: 1,
             updated_at: chrono::Utc::now(),
@@ -304,5 +347,42 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(error.field, "plannedSessions");
+    }
+
+    #[test]
+    fn by_default_only_the_performer_and_supervisors_amend() {
+        let policy = AmendmentPolicy::PerformerAndSupervisors;
+        let colleague = Amender {
+            performed_it: false,
+            supervises: false,
+        };
+        assert!(!policy.allows(colleague));
+        assert!(policy.allows(Amender {
+            performed_it: true,
+            ..colleague
+        }));
+        assert!(policy.allows(Amender {
+            supervises: true,
+            ..colleague
+        }));
+        assert!(AmendmentPolicy::AnyProvider.allows(colleague));
+    }
+
+    #[test]
+    fn the_amendment_policy_changes_only_when_asked() {
+        let current = policy();
+        let kept = current.with_changes(&PolicyChanges::default());
+        assert_eq!(
+            kept.map(|next| next.amendment_policy),
+            Ok(AmendmentPolicy::PerformerAndSupervisors)
+        );
+        let changed = current.with_changes(&PolicyChanges {
+            amendment_policy: Some(AmendmentPolicy::AnyProvider),
+            ..PolicyChanges::default()
+        });
+        assert_eq!(
+            changed.map(|next| next.amendment_policy),
+            Ok(AmendmentPolicy::AnyProvider)
+        );
     }
 }

@@ -27,6 +27,8 @@ pub struct Model {
     pub minimum_patient_age: i32,
     /// Unanswered call attempts before a follow-up is MISSED.
     pub follow_up_max_attempts: i32,
+    /// Who may amend a signed procedure.
+    pub amendment_policy: crate::domain::policy::AmendmentPolicy,
     /// Optimistic-locking version.
     pub version: i32,
     /// Last change.

@@ -31,6 +31,9 @@ pub struct Model {
     pub password_hash: String,
     /// Bumped to revoke every outstanding token at once.
     pub token_version: i32,
+    /// A provider an admin designated to amend procedures others performed
+    /// (under the `PERFORMER_AND_SUPERVISORS` amendment policy).
+    pub supervises_amendments: bool,
     /// Creation time.
     pub created_at: DateTimeUtc,
     /// Last change.

@@ -30,6 +30,8 @@ pub const FREE_TEXT_AND_SIGNALS: &[(&str, Sensitivity)] = {
     &[
         // Clinical signals that are not text.
         ("Procedure.adverseEventFlaggedAt", Clinical),
+        // Staff administration that is not text.
+        ("User.supervisesAmendments", Staff),
         // Free text.
         ("AdverseEvent.description", Clinical),
         ("AftercareStep.avoid", Staff),

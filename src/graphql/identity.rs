@@ -260,7 +260,8 @@ impl StaffMutation {
         Ok(CreateUserPayload { user: user.into() })
     }
 
-    /// Changes a staff account (email, name, role, license).
+    /// Changes a staff account (email, name, role, license, whether a
+    /// provider supervises amendments).
     #[graphql(guard = "Allow::ADMIN")]
     async fn update_user(
         &self,
@@ -273,6 +274,7 @@ impl StaffMutation {
             display_name: input.display_name,
             role: input.role,
             license: input.license.map(Into::into),
+            supervises_amendments: input.supervises_amendments,
         };
         let id = parse_id(&input.id, "id")?;
         let user = users::update_user(

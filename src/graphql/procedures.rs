@@ -373,8 +373,10 @@ impl ProcedureMutation {
         })
     }
 
-    /// Corrects a signed procedure (providers): who, when, why and each
-    /// change are kept; the record as signed stays readable.
+    /// Corrects a signed procedure (providers the clinic's amendment policy
+    /// allows: by default its performer and supervising providers): who,
+    /// when, why and each change are kept; the record as signed stays
+    /// readable.
     #[graphql(guard = "PROVIDERS")]
     async fn amend_procedure(
         &self,

@@ -85,6 +85,7 @@ fn policy_from_rows(
         session_lifetime_hours: days(row.session_lifetime_hours, "session_lifetime_hours")?,
         minimum_patient_age: days(row.minimum_patient_age, "minimum_patient_age")?,
         follow_up_max_attempts: days(row.follow_up_max_attempts, "follow_up_max_attempts")?,
+        amendment_policy: row.amendment_policy,
         depth_ranges,
         version: row.version,
         updated_at: row.updated_at,
@@ -142,6 +143,10 @@ pub async fn update_policy(
         .col_expr(
             clinic_policy::Column::FollowUpMaxAttempts,
             Expr::value(next.follow_up_max_attempts),
+        )
+        .col_expr(
+            clinic_policy::Column::AmendmentPolicy,
+            Expr::value(next.amendment_policy),
         )
         .col_expr(clinic_policy::Column::UpdatedAt, Expr::value(Utc::now()))
         .col_expr(

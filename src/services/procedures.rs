@@ -24,7 +24,7 @@ use crate::{
         consultation::{ConsultationStatus, PlanStatus, sessions_remaining},
         depth::Depth,
         patient::{join_codes, split_codes},
-        policy::ClinicPolicy,
+        policy::{Amender, ClinicPolicy},
         procedure::{
             ChecklistProblem, ClinicalEndpoint, DepthProblem, DepthVerdict, NeedlingPattern,
             PostCare, PrepChecklist, ProcedureStatus, check_depth, check_interval, check_post_care,
@@ -1098,12 +1098,13 @@ pub fn changed_fields(before: &ChartedRecord, after: &ChartedRecord) -> Vec<Fiel
         .collect()
 }
 
-/// Amends a signed procedure (providers): who, when, why and each changed
-/// field with its old and new value are kept; the record as signed stays
-/// readable.
+/// Amends a signed procedure (providers the clinic's amendment policy
+/// allows: by default the performer and supervising providers): who, when,
+/// why and each changed field with its old and new value are kept; the
+/// record as signed stays readable.
 ///
 /// # Errors
-/// `FORBIDDEN`; `INVALID_STATE` unless signed; `BAD_USER_INPUT` (no reason,
+/// `FORBIDDEN` (not a provider, or one the amendment policy leaves out); `INVALID_STATE` unless signed; `BAD_USER_INPUT` (no reason,
 /// nothing changed, invalid post-care); `CONFLICT` when stale.
 pub async fn amend(
     db: &DatabaseConnection,
@@ -1123,6 +1124,21 @@ pub async fn amend(
     if procedure.status != ProcedureStatus::Signed {
         return Err(AppError::InvalidState(
             "only signed procedures are amended".to_owned(),
+        ));
+    }
+    let policy = current_policy(&*write).await?;
+    let amender = Amender {
+        performed_it: procedure.provider_id == provider_id,
+        supervises: users::Entity::find_by_id(provider_id)
+            .one(&*write)
+            .await?
+            .is_some_and(|user| user.supervises_amendments),
+    };
+    // Refused, it is audited as ACCESS_DENIED like every refusal.
+    if !policy.amendment_policy.allows(amender) {
+        return Err(AppError::ForbiddenByPolicy(
+            "the clinic's amendment policy lets only the provider who performed this procedure, \
+             or a supervising provider, amend it",
         ));
     }
     let before = ChartedRecord::from(&procedure);

@@ -52,6 +52,8 @@ pub struct UserChanges {
     pub role: Option<Role>,
     /// New license.
     pub license: Option<License>,
+    /// Whether the provider may amend procedures others performed.
+    pub supervises_amendments: Option<bool>,
 }
 
 /// The license stored on an account, if complete.
@@ -159,6 +161,7 @@ pub async fn create_user(
         license_expires_on: Set(license.as_ref().map(|l| l.expires_on)),
         password_hash: Set(password_hash),
         token_version: Set(0),
+        supervises_amendments: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -200,8 +203,21 @@ pub async fn update_user(
     if role == Role::Provider && license.is_none() {
         return Err(AppError::bad_input("license", "a provider needs a license"));
     }
+    // Only a provider amends; one who stops being a provider stops
+    // supervising too.
+    let supervises = changes
+        .supervises_amendments
+        .unwrap_or(current.supervises_amendments)
+        && role == Role::Provider;
+    if changes.supervises_amendments == Some(true) && !supervises {
+        return Err(AppError::bad_input(
+            "supervisesAmendments",
+            "only a provider can supervise amendments",
+        ));
+    }
     let mut update = users::Entity::update_many()
         .col_expr(users::Column::Role, Expr::value(role))
+        .col_expr(users::Column::SupervisesAmendments, Expr::value(supervises))
         .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
         .col_expr(
             users::Column::Version,
@@ -279,7 +295,7 @@ pub async fn deactivate_user(
             .await?;
         revoke_all_sessions(&*write, id).await?;
     }
-    write.audit(AuditEvent::new(AuditAction::Delete).entity(EntityType::User, Some(id)));
+    write.audit(AuditEvent::new(AuditAction::Deactivate).entity(EntityType::User, Some(id)));
     let deactivated = find_user(&*write, id).await?;
     write.commit().await?;
     if user.active {

@@ -48,6 +48,11 @@ pub struct User {
     /// partners).
     #[graphql(guard = "Allow::NOT_PARTNERS")]
     pub license: Option<License>,
+    /// Whether an admin designated this provider to amend procedures other
+    /// providers performed (under the `PERFORMER_AND_SUPERVISORS` amendment
+    /// policy; never shown to partners).
+    #[graphql(guard = "Allow::NOT_PARTNERS")]
+    pub supervises_amendments: bool,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
     /// When the account last changed.
@@ -73,6 +78,7 @@ impl From<&users::Model> for User {
             display_name: user.display_name.clone(),
             role: user.role,
             active: user.active,
+            supervises_amendments: user.supervises_amendments,
             created_at: user.created_at,
             updated_at: user.updated_at,
             version: user.version,
@@ -294,6 +300,9 @@ pub struct UpdateUserInput {
     pub role: Option<Role>,
     /// New license.
     pub license: Option<LicenseInput>,
+    /// Designate (or stop designating) this provider as one who may amend
+    /// procedures other providers performed; only providers can be.
+    pub supervises_amendments: Option<bool>,
 }
 
 /// The changed account.

@@ -98,6 +98,13 @@ impl ClinicPolicy {
         self.0.follow_up_max_attempts
     }
 
+    /// Who may amend a signed procedure: its performer and supervising
+    /// providers (the default), or any provider. Every amendment is audited
+    /// and keeps who made it.
+    async fn amendment_policy(&self) -> policy::AmendmentPolicy {
+        self.0.amendment_policy
+    }
+
     /// Version of the policy, for optimistic locking on update.
     async fn version(&self) -> i32 {
         self.0.version
@@ -143,6 +150,8 @@ pub struct UpdateClinicPolicyInput {
     pub minimum_patient_age: Option<i32>,
     /// Unanswered call attempts before a follow-up is MISSED (1-10).
     pub follow_up_max_attempts: Option<i32>,
+    /// Who may amend a signed procedure.
+    pub amendment_policy: Option<policy::AmendmentPolicy>,
     /// New guideline depth ranges for some areas.
     pub depth_guidelines: Option<Vec<DepthGuidelineInput>>,
 }
@@ -159,6 +168,7 @@ impl From<UpdateClinicPolicyInput> for PolicyChanges {
             session_lifetime_hours: input.session_lifetime_hours,
             minimum_patient_age: input.minimum_patient_age,
             follow_up_max_attempts: input.follow_up_max_attempts,
+            amendment_policy: input.amendment_policy,
             depth_ranges: input
                 .depth_guidelines
                 .unwrap_or_default()
