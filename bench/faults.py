@@ -858,19 +858,21 @@ def case_pg_restart(args, pg: PgCluster, workdir: str) -> Report:
     return report
 
 
+def fresh_database(backend: str, case: str, workdir: str, pg: PgCluster | None) -> tuple[str, Db]:
+    """A new database for one case: (the server's DATABASE_URL, the checks' reader)."""
+    if backend == "pg":
+        assert pg is not None
+        database = pg.create_db(f"dg_faults_{case}")
+        return pg.url(database), Db(pg, database)
+    path = os.path.join(workdir, f"{case}.db")
+    return f"sqlite://{path}?mode=rwc", Db(sqlite_path=path)
+
+
 def case_sigterm(args, backend: str, workdir: str, pg: PgCluster | None) -> Report:
     report = Report(f"sigterm-{backend}")
     tag = "st" + backend[:2]
     data_dir = os.path.join(workdir, f"{tag}-data")
-    if backend == "pg":
-        assert pg is not None
-        database = pg.create_db("dg_faults_sigterm")
-        url = pg.url(database)
-        db = Db(pg, database)
-    else:
-        path = os.path.join(workdir, "sigterm.db")
-        url = f"sqlite://{path}?mode=rwc"
-        db = Db(sqlite_path=path)
+    url, db = fresh_database(backend, "sigterm", workdir, pg)
     port = free_port()
     # A retry interval far longer than the run: a row the database refused
     # would be written only by the shutdown flush (answers wait for their rows).
@@ -969,15 +971,7 @@ def case_sigkill(args, backend: str, workdir: str, pg: PgCluster | None) -> Repo
     report = Report(f"sigkill-{backend}")
     tag = "sk" + backend[:2]
     data_dir = os.path.join(workdir, f"{tag}-data")
-    if backend == "pg":
-        assert pg is not None
-        database = pg.create_db("dg_faults_sigkill")
-        url = pg.url(database)
-        db = Db(pg, database)
-    else:
-        path = os.path.join(workdir, "sigkill.db")
-        url = f"sqlite://{path}?mode=rwc"
-        db = Db(sqlite_path=path)
+    url, db = fresh_database(backend, "sigkill", workdir, pg)
     port = free_port()
     # Before issue 16, read-audit rows waited up to DERMAGRAPH_AUDIT_FLUSH_MS in
     # memory after their answer had gone, and a kill lost them; now the value

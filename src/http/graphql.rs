@@ -539,40 +539,34 @@ fn internal_failure(error: AppError) -> Response {
 fn audit_unavailable() -> Response {
     let error_id = Uuid::now_v7();
     tracing::error!(error_id = %error_id, "answer withheld: its read-audit rows were not stored");
-    let mut response = (
-        StatusCode::SERVICE_UNAVAILABLE,
-        error_body(
-            ErrorCode::Internal,
-            "the audit trail could not record this request's reads, so the answer is withheld \
-             (a change the request made, if any, is saved); retry later",
-            Some(("retryAfterSeconds", json!(UNAVAILABLE_RETRY_AFTER_SECONDS))),
-        ),
+    service_unavailable(
+        "the audit trail could not record this request's reads, so the answer is withheld \
+         (a change the request made, if any, is saved); retry later",
+        ("retryAfterSeconds", json!(UNAVAILABLE_RETRY_AFTER_SECONDS)),
+        UNAVAILABLE_RETRY_AFTER_SECONDS,
     )
-        .into_response();
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS),
-    );
-    response
 }
 
 fn timed_out(seconds: u64) -> Response {
     let error_id = Uuid::now_v7();
     tracing::warn!(error_id = %error_id, "request cancelled after {seconds} s");
+    service_unavailable(
+        &format!("the request did not finish within {seconds} s and was cancelled; retry later"),
+        ("errorId", json!(error_id.to_string())),
+        1,
+    )
+}
+
+/// 503 with an `INTERNAL` error carrying `extension`, and `Retry-After`.
+fn service_unavailable(message: &str, extension: (&str, Value), retry_after: u64) -> Response {
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
-        error_body(
-            ErrorCode::Internal,
-            &format!(
-                "the request did not finish within {seconds} s and was cancelled; retry later"
-            ),
-            Some(("errorId", json!(error_id.to_string()))),
-        ),
+        error_body(ErrorCode::Internal, message, Some(extension)),
     )
         .into_response();
     response
         .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     response
 }
 
