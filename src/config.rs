@@ -161,9 +161,16 @@ pub struct Config {
     /// Log line format; pretty in development and JSON in production unless set.
     #[arg(long, env = "DERMAGRAPH_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
-    /// Browser origins allowed to call the API (comma-separated), e.g. `https://portal.example-clinic.com`.
+    /// Browser origins allowed to call the API (comma-separated), e.g.
+    /// `https://portal.example-clinic.com`; empty (or unset) means no
+    /// cross-origin callers.
     #[arg(long, env = "DERMAGRAPH_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Request headers browsers may send cross-origin besides the standard
+    /// ones (`authorization`, `content-type`, `x-request-id`, Apollo's
+    /// `apollographql-client-name` and `-version`), comma-separated.
+    #[arg(long, env = "DERMAGRAPH_CORS_HEADERS", value_delimiter = ',')]
+    pub cors_headers: Vec<String>,
     /// Secret that signs access tokens (at least 32 bytes); required in production.
     #[arg(long, env = "DERMAGRAPH_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -320,6 +327,9 @@ pub enum ConfigError {
     /// A CORS origin that is not a URL origin.
     #[error("DERMAGRAPH_CORS_ORIGINS has an invalid origin: {0}")]
     InvalidCorsOrigin(String),
+    /// A CORS header that is not a header name.
+    #[error("DERMAGRAPH_CORS_HEADERS has an invalid header name: {0}")]
+    InvalidCorsHeader(String),
     /// Webhooks to loopback would let an admin account reach services on
     /// the server's own host.
     #[error(
@@ -340,6 +350,7 @@ impl Config {
             environment: Environment::Development,
             log_format: None,
             cors_origins: Vec::new(),
+            cors_headers: Vec::new(),
             jwt_secret: None,
             graphiql: None,
             data_dir: std::path::PathBuf::from("./data"),
@@ -389,6 +400,19 @@ impl Config {
         } else {
             LogFormat::Pretty
         })
+    }
+
+    /// The browser origins allowed to call the API: the configured ones,
+    /// trimmed, without empty entries (`DERMAGRAPH_CORS_ORIGINS=` as
+    /// docker-compose passes an unset variable means none).
+    pub fn cors_allow_list(&self) -> impl Iterator<Item = &str> {
+        non_empty(&self.cors_origins)
+    }
+
+    /// The extra request headers allowed cross-origin, trimmed, without
+    /// empty entries.
+    pub fn cors_extra_headers(&self) -> impl Iterator<Item = &str> {
+        non_empty(&self.cors_headers)
     }
 
     /// Refuses settings that are unsafe for the chosen environment, naming
@@ -449,11 +473,16 @@ impl Config {
                 return Err(ConfigError::ZeroLimit(name));
             }
         }
-        for origin in &self.cors_origins {
+        for name in self.cors_extra_headers() {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(ConfigError::InvalidCorsHeader(name.to_owned()));
+            }
+        }
+        for origin in self.cors_allow_list() {
             let is_url_origin = (origin.starts_with("http://") || origin.starts_with("https://"))
                 && http::HeaderValue::from_str(origin).is_ok();
             if origin != "*" && !is_url_origin {
-                return Err(ConfigError::InvalidCorsOrigin(origin.clone()));
+                return Err(ConfigError::InvalidCorsOrigin(origin.to_owned()));
             }
         }
         if let Some(secret) = &self.jwt_secret {
@@ -468,7 +497,7 @@ impl Config {
             if self.jwt_secret.is_none() {
                 return Err(ConfigError::MissingJwtSecret);
             }
-            if self.cors_origins.iter().any(|origin| origin == "*") {
+            if self.cors_allow_list().any(|origin| origin == "*") {
                 return Err(ConfigError::WildcardCors);
             }
             if self.webhook_allow_loopback == Some(true) {
@@ -481,6 +510,13 @@ impl Config {
 
 /// Secrets that appear in examples and documentation and must never sign
 /// real tokens.
+fn non_empty(values: &[String]) -> impl Iterator<Item = &str> {
+    values
+        .iter()
+        .map(|value| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
 fn is_placeholder_secret(secret: &str) -> bool {
     let lowered = secret.to_ascii_lowercase();
     [
@@ -557,6 +593,22 @@ mod tests {
         let development = Config::development("sqlite::memory:");
         let targets = development.webhook_targets();
         assert!(!targets.https_only && targets.allow_loopback);
+    }
+
+    #[test]
+    fn an_empty_cors_list_means_no_cross_origin_callers() {
+        // docker-compose passes `${DERMAGRAPH_CORS_ORIGINS:-}` as "".
+        let mut config = Config::development("sqlite::memory:");
+        config.cors_origins = vec![String::new()];
+        config.cors_headers = vec![" ".to_owned()];
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.cors_allow_list().count(), 0);
+        assert_eq!(config.cors_extra_headers().count(), 0);
+        config.cors_headers = vec!["x-clinic-app".to_owned(), "bad header".to_owned()];
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::InvalidCorsHeader("bad header".to_owned()))
+        );
     }
 
     #[test]

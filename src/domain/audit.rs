@@ -35,9 +35,20 @@ pub enum AuditAction {
     /// A record was changed.
     #[sea_orm(string_value = "UPDATE")]
     Update,
-    /// A record was deactivated, archived or revoked (never hard-deleted).
+    /// Rows written before ARCHIVE, DEACTIVATE and REVOKE existed (until
+    /// 2026-12) record those as DELETE; nothing is ever hard-deleted, and
+    /// nothing new is recorded as DELETE.
     #[sea_orm(string_value = "DELETE")]
     Delete,
+    /// A patient was archived: kept, and hidden from lists (R-RECORDS).
+    #[sea_orm(string_value = "ARCHIVE")]
+    Archive,
+    /// A staff account was deactivated: it can no longer sign in.
+    #[sea_orm(string_value = "DEACTIVATE")]
+    Deactivate,
+    /// A partner's API key was revoked.
+    #[sea_orm(string_value = "REVOKE")]
+    Revoke,
     /// A successful login.
     #[sea_orm(string_value = "LOGIN")]
     Login,

@@ -21,6 +21,7 @@ pub mod schemas;
 pub mod subscriptions;
 pub mod tokens;
 pub mod types;
+pub mod variables;
 pub mod webhooks;
 
 use async_graphql::{Context, ID, MergedObject, Schema, SchemaBuilder, registry::SDLExportOptions};

@@ -23,7 +23,10 @@ use std::{
 use async_graphql::{Data, Executor, Request, Response, ServerError, ServerResult, Variables};
 use futures_util::{StreamExt as _, stream::BoxStream};
 
-use super::{AppSchema, limits::QueryLimits, persisted::PersistedOperations};
+use super::{
+    AppSchema, limits::QueryLimits, persisted::PersistedOperations,
+    variables::check_required_variables,
+};
 use crate::{
     auth::actor::RequestContext, error::ErrorCode, services::audit::AuditReceipts, state::AppState,
 };
@@ -108,8 +111,11 @@ impl Schemas {
         if let Some(list) = &self.persisted {
             request = list.admit(request)?;
         }
+        let operation_name = request.operation_name.clone();
+        let variables = request.variables.clone();
         let document = request.parsed_query()?;
         self.limits.check_document(document)?;
+        check_required_variables(document, operation_name.as_deref(), &variables)?;
         Ok(request)
     }
 

@@ -20,7 +20,7 @@ use tracing::Level;
 
 pub use middleware::{REQUEST_ID_HEADER, RequestId};
 
-use crate::{graphql::Schemas, state::AppState};
+use crate::{config::Config, graphql::Schemas, state::AppState};
 
 /// What the handlers need: the shared state and the executable schemas.
 #[derive(Clone)]
@@ -57,7 +57,7 @@ pub fn router(state: AppState) -> Router {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
     router
-        .layer(cors(&config.cors_origins))
+        .layer(cors(&config))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(
             TraceLayer::new_for_http()
@@ -104,8 +104,9 @@ fn security_headers(production: bool) -> Vec<(HeaderName, HeaderValue)> {
 }
 
 /// CORS from the allow-list; no list means same-origin only.
-fn cors(origins: &[String]) -> CorsLayer {
-    let allow_origin = if origins.iter().any(|origin| origin == "*") {
+fn cors(config: &Config) -> CorsLayer {
+    let origins: Vec<&str> = config.cors_allow_list().collect();
+    let allow_origin = if origins.contains(&"*") {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(
@@ -114,14 +115,21 @@ fn cors(origins: &[String]) -> CorsLayer {
                 .filter_map(|origin| HeaderValue::from_str(origin).ok()),
         )
     };
+    let standard = [
+        header::AUTHORIZATION,
+        header::CONTENT_TYPE,
+        HeaderName::from_static(REQUEST_ID_HEADER),
+        // Apollo Client sends these on every request.
+        HeaderName::from_static("apollographql-client-name"),
+        HeaderName::from_static("apollographql-client-version"),
+    ];
+    let extra = config
+        .cors_extra_headers()
+        .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok());
     CorsLayer::new()
         .allow_origin(allow_origin)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            HeaderName::from_static(REQUEST_ID_HEADER),
-        ])
+        .allow_headers(standard.into_iter().chain(extra).collect::<Vec<_>>())
         .expose_headers([HeaderName::from_static(REQUEST_ID_HEADER)])
         .max_age(std::time::Duration::from_secs(600))
 }

@@ -141,7 +141,7 @@ pub async fn revoke_api_client(
         .ok_or(AppError::NotFound {
             entity: "API client",
         })?;
-    write.audit(AuditEvent::new(AuditAction::Delete).entity(EntityType::ApiClient, Some(id)));
+    write.audit(AuditEvent::new(AuditAction::Revoke).entity(EntityType::ApiClient, Some(id)));
     write.commit().await?;
     crate::services::users::announce_access_revoked(request, id, None).await;
     Ok(client)

@@ -17,6 +17,7 @@ use crate::{
         audit::{AuditAction, EntityType},
         depth::Depth,
         device::{DeviceKind, DeviceStatus, NEEDLE_COUNT, cartridge_expired_on},
+        procedure::clinic_day,
         staff::Role,
     },
     entities::{cartridges, devices, procedures},
@@ -25,6 +26,7 @@ use crate::{
     services::{
         audit::{AuditEvent, AuditedWrite},
         input::{optional_text, required_text},
+        policy::current_policy,
         users::stale_version,
     },
 };
@@ -444,10 +446,12 @@ async fn insert_cartridge(
     Ok(stored)
 }
 
-/// Registers a cartridge ahead of its use (admins and providers).
+/// Registers a cartridge ahead of its use (admins and providers); one
+/// already expired in the clinic's today is refused, as it would be at use.
 ///
 /// # Errors
-/// `FORBIDDEN`; `BAD_USER_INPUT`; `CONFLICT` when the serial is known.
+/// `FORBIDDEN`; `BAD_USER_INPUT`; `CARTRIDGE_EXPIRED`; `CONFLICT` when the
+/// serial is known.
 pub async fn register_cartridge(
     db: &DatabaseConnection,
     request: &RequestContext,
@@ -456,6 +460,18 @@ pub async fn register_cartridge(
     let registered_by = require_role(&request.actor, &[Role::Admin, Role::Provider])?;
     let clean = clean_cartridge("", spec)?;
     let mut write = AuditedWrite::begin(db, request, "registerCartridge").await?;
+    let today = clinic_day(Utc::now(), current_policy(&*write).await?.time_zone);
+    if let Some(expires_on) = clean.expires_on
+        && cartridge_expired_on(expires_on, today)
+    {
+        return Err(AppError::rule(
+            ErrorCode::CartridgeExpired,
+            format!(
+                "cartridge {} expired on {expires_on}; register one that has not",
+                clean.serial
+            ),
+        ));
+    }
     if cartridge_by_serial(&*write, &clean.serial).await?.is_some() {
         return Err(AppError::Conflict(
             "a cartridge with this serial is already registered".to_owned(),

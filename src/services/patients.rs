@@ -637,7 +637,7 @@ pub async fn archive_patient(
         }
     }
     write.audit(
-        AuditEvent::new(AuditAction::Delete)
+        AuditEvent::new(AuditAction::Archive)
             .entity(EntityType::Patient, Some(id))
             .patient(id),
     );

@@ -245,6 +245,20 @@ async fn r_audit_queued_read_audits_are_written_on_shutdown() {
     .await;
 }
 
+/// Renames the audit table, so that every audit insert fails, as while the
+/// database restarts.
+async fn take_the_audit_table_away(db: &impl ConnectionTrait) {
+    db.execute_unprepared("ALTER TABLE audit_events RENAME TO audit_events_away")
+        .await
+        .unwrap();
+}
+
+async fn bring_the_audit_table_back(db: &impl ConnectionTrait) {
+    db.execute_unprepared("ALTER TABLE audit_events_away RENAME TO audit_events")
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn r_audit_shutdown_waits_out_a_database_that_refuses_the_last_rows() {
     for_each_backend_with(
@@ -256,10 +270,7 @@ async fn r_audit_shutdown_waits_out_a_database_that_refuses_the_last_rows() {
             let (_, admin) = app.sign_in(Role::Admin).await;
             // The table is away, so every insert fails, as while the
             // database restarts; it comes back after shutdown has begun.
-            app.db
-                .execute_unprepared("ALTER TABLE audit_events RENAME TO audit_events_away")
-                .await
-                .unwrap();
+            take_the_audit_table_away(&app.db).await;
             let withheld = app
                 .post_graphql(
                     &json!({ "query": "{ users(first: 10) { totalCount } }" }),
@@ -271,9 +282,7 @@ async fn r_audit_shutdown_waits_out_a_database_that_refuses_the_last_rows() {
             let restore = tokio::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
                 let db = Database::connect(database_url.as_str()).await.unwrap();
-                db.execute_unprepared("ALTER TABLE audit_events_away RENAME TO audit_events")
-                    .await
-                    .unwrap();
+                bring_the_audit_table_back(&db).await;
                 db.close().await.unwrap();
             });
             app.stop().await;
@@ -356,10 +365,7 @@ async fn r_audit_a_read_the_trail_cannot_record_is_withheld() {
             let app = app;
             let (_, desk) = app.sign_in(Role::FrontDesk).await;
             let patient = new_patient(&app, &desk).await;
-            app.db
-                .execute_unprepared("ALTER TABLE audit_events RENAME TO audit_events_away")
-                .await
-                .unwrap();
+            take_the_audit_table_away(&app.db).await;
             let withheld = app
                 .post_graphql(
                     &json!({ "query": PATIENT_READ, "variables": { "id": patient } }),
@@ -376,10 +382,7 @@ async fn r_audit_a_read_the_trail_cannot_record_is_withheld() {
             );
             assert!(!body.to_string().contains("Durable"), "{body}");
 
-            app.db
-                .execute_unprepared("ALTER TABLE audit_events_away RENAME TO audit_events")
-                .await
-                .unwrap();
+            bring_the_audit_table_back(&app.db).await;
             // The withheld read's row is stored on the writer's next try,
             // before or with this read's.
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -528,6 +531,55 @@ async fn listing_a_rare_action_walks_the_index_that_leaves_reads_out() {
             plan.contains("ix_audit_events_action_except_reads"),
             "{backend:?} plan: {plan}"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn r_audit_archiving_deactivating_and_revoking_are_recorded_as_what_they_are() {
+    for_each_backend(|app| async move {
+        let app = app;
+        let (_, admin) = app.sign_in(Role::Admin).await;
+        let patient = new_patient(&app, &admin).await;
+        let archived = app
+            .gql(
+                "mutation($input: ArchivePatientInput!) { archivePatient(input: $input) { patient { archived } } }",
+                json!({ "input": { "id": patient, "expectedVersion": 1 } }),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(archived["data"]["archivePatient"]["patient"]["archived"], true, "{archived}");
+        let colleague = app.create_user(Role::FrontDesk).await;
+        let deactivated = app
+            .gql(
+                "mutation($input: DeactivateUserInput!) { deactivateUser(input: $input) { user { active } } }",
+                json!({ "input": { "id": colleague.id.to_string() } }),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(deactivated["data"]["deactivateUser"]["user"]["active"], false, "{deactivated}");
+        let (key, _) = app.api_key(&["patients:read"]).await;
+        let revoked = app
+            .gql(
+                "mutation($input: RevokeApiClientInput!) { revokeApiClient(input: $input) { apiClient { active } } }",
+                json!({ "input": { "id": key } }),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(revoked["data"]["revokeApiClient"]["apiClient"]["active"], false, "{revoked}");
+
+        for (action, entity_type, entity_id) in [
+            ("ARCHIVE", "Patient", patient.clone()),
+            ("DEACTIVATE", "User", colleague.id.to_string()),
+            ("REVOKE", "ApiClient", key.clone()),
+        ] {
+            let rows = events(&app, &admin, json!({ "action": action })).await;
+            assert_eq!(rows.len(), 1, "{action}: {rows:?}");
+            assert_eq!(rows[0]["entityType"], entity_type);
+            assert_eq!(rows[0]["entityId"], entity_id.as_str());
+        }
+        let deleted = events(&app, &admin, json!({ "action": "DELETE" })).await;
+        assert!(deleted.is_empty(), "nothing is recorded as deleted: {deleted:?}");
     })
     .await;
 }

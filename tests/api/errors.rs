@@ -60,3 +60,43 @@ async fn unknown_fields_and_wrong_variable_types_are_bad_user_input() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_missing_or_mistyped_variable_is_bad_user_input_naming_it() {
+    for_each_backend(|app| async move {
+        let (_, token) = app
+            .sign_in(dermagraph::domain::staff::Role::FrontDesk)
+            .await;
+        let query = "query Patient($id: ID!) { patient(id: $id) { id } }";
+        for body in [
+            json!({ "query": query }),
+            json!({ "query": query, "variables": {} }),
+            json!({ "query": query, "variables": { "id": null } }),
+        ] {
+            let response = app.post_graphql(&body, Some(&token)).await;
+            assert_eq!(response.status(), 200);
+            let answer: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{body}: {answer}");
+            assert_eq!(
+                answer["errors"][0]["extensions"]["field"], "$id",
+                "{answer}"
+            );
+            assert!(
+                answer["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("$id"),
+                "{answer}"
+            );
+        }
+        let mistyped = app
+            .gql(
+                "query Patients($first: Int!) { patients(first: $first) { totalCount } }",
+                json!({ "first": "many" }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(error_code(&mistyped), "BAD_USER_INPUT", "{mistyped}");
+    })
+    .await;
+}

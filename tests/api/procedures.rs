@@ -1160,6 +1160,12 @@ async fn r_cartridge_registered_ahead_is_charted_by_its_serial_alone() {
         assert_eq!(registered["data"]["registerCartridge"]["cartridge"], json!({ "serial": "UDI-777", "lotNumber": "LOT-9", "used": false }), "{registered}");
         let again = app.gql(register, input, Some(&staff.admin)).await;
         assert_eq!(error_code(&again), "CONFLICT", "{again}");
+        let expired = json!({ "input": { "serial": "UDI-OLD", "lotNumber": "LOT-0", "needleCount": 36, "maxDepthMm": 2.0, "expiresOn": date_in(-2) } });
+        let refused = app.gql(register, expired, Some(&staff.provider)).await;
+        assert_eq!(error_code(&refused), "CARTRIDGE_EXPIRED", "an expired cartridge is refused at registration too: {refused}");
+        let last_day = json!({ "input": { "serial": "UDI-LAST", "lotNumber": "LOT-0", "needleCount": 36, "maxDepthMm": 2.0, "expiresOn": date_in(1) } });
+        let kept = app.gql(register, last_day, Some(&staff.provider)).await;
+        assert!(kept["errors"].is_null(), "{kept}");
 
         let (_, id, _) = in_progress(&app, &staff, "Registered", 1).await;
         let pen = new_device(&app, &staff, "PEN-REG", 2.5).await;
@@ -1225,6 +1231,102 @@ async fn the_headline_query_costs_one_statement_per_relation_under_concurrent_lo
         // procedures, providers, device sessions, devices, cartridges and
         // follow-ups: one statement each.
         assert_eq!(app.statements_executed() - before, 8 * 9);
+    })
+    .await;
+}
+
+/// A completed and signed procedure of `staff.provider`: (id, version).
+async fn signed_procedure(app: &TestApp, staff: &Staff, last: &str) -> (String, i64) {
+    let (_, id, _) = in_progress(app, staff, last, 1).await;
+    let pen = new_device(app, staff, &format!("PEN-{last}"), 2.5).await;
+    let charted = add_session(
+        app,
+        &staff.provider,
+        session(&id, &pen, &format!("{last}-1"), "LOT-A", "CHEEKS", 1.0, 0),
+    )
+    .await;
+    assert!(charted["errors"].is_null(), "{charted}");
+    let done = complete(app, &staff.provider, &id, 30).await;
+    assert!(done["errors"].is_null(), "{done}");
+    let version = version_of(app, &staff.provider, &id).await;
+    let signed = app
+        .gql(
+            SIGN,
+            json!({ "input": { "id": id, "expectedVersion": version } }),
+            Some(&staff.provider),
+        )
+        .await;
+    assert_eq!(
+        signed["data"]["signProcedure"]["procedure"]["status"], "SIGNED",
+        "{signed}"
+    );
+    (id, version + 1)
+}
+
+#[tokio::test]
+async fn r_records_only_the_performer_and_supervising_providers_amend_unless_the_clinic_allows_any()
+{
+    for_each_backend(|app| async move {
+        let app = app;
+        let staff = staff(&app).await;
+        let (id, version) = signed_procedure(&app, &staff, "Amended").await;
+        let (colleague_user, colleague) = app.sign_in(Role::Provider).await;
+        let amend = "mutation($input: AmendProcedureInput!) { amendProcedure(input: $input) {
+            procedure { version } amendment { amendedBy { id } } } }";
+        let correction = |version: i64, spf: i64| json!({ "input": { "id": id, "expectedVersion": version,
+            "reason": "the SPF applied was recorded wrong", "sunscreenSpf": spf } });
+
+        let policy = app.gql("{ clinicPolicy { amendmentPolicy version } }", json!({}), Some(&staff.admin)).await;
+        assert_eq!(policy["data"]["clinicPolicy"]["amendmentPolicy"], "PERFORMER_AND_SUPERVISORS", "{policy}");
+        let refused = app.gql(amend, correction(version, 50), Some(&colleague)).await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "a colleague who did not perform it: {refused}");
+        assert!(refused["errors"][0]["message"].as_str().unwrap().contains("amendment policy"), "{refused}");
+        app.flush_audit().await;
+        let denied = app
+            .gql("query($actor: ID!) { auditEvents(first: 10, filter: { actorId: $actor, action: ACCESS_DENIED }) { edges { node { operation } } } }",
+                json!({ "actor": colleague_user.id.to_string() }), Some(&staff.admin))
+            .await;
+        assert_eq!(denied["data"]["auditEvents"]["edges"][0]["node"]["operation"], "amendProcedure", "{denied}");
+
+        // An admin designates the colleague as a supervising provider.
+        let designate = "mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { supervisesAmendments version } } }";
+        let desk_user = app.create_user(Role::FrontDesk).await;
+        let not_a_provider = app
+            .gql(designate, json!({ "input": { "id": desk_user.id.to_string(), "expectedVersion": 1, "supervisesAmendments": true } }), Some(&staff.admin))
+            .await;
+        assert_eq!(error_code(&not_a_provider), "BAD_USER_INPUT", "{not_a_provider}");
+        assert_eq!(not_a_provider["errors"][0]["extensions"]["field"], "supervisesAmendments");
+        let input = json!({ "input": { "id": colleague_user.id.to_string(), "expectedVersion": 1, "supervisesAmendments": true } });
+        let by_provider = app.gql(designate, input.clone(), Some(&staff.provider)).await;
+        assert_eq!(error_code(&by_provider), "FORBIDDEN", "only an admin designates: {by_provider}");
+        let designated = app.gql(designate, input, Some(&staff.admin)).await;
+        assert_eq!(designated["data"]["updateUser"]["user"]["supervisesAmendments"], true, "{designated}");
+        let amended = app.gql(amend, correction(version, 50), Some(&colleague)).await;
+        assert_eq!(amended["data"]["amendProcedure"]["amendment"]["amendedBy"]["id"], colleague_user.id.to_string(), "{amended}");
+        let version = amended["data"]["amendProcedure"]["procedure"]["version"].as_i64().unwrap();
+        // The performer always may.
+        let by_performer = app.gql(amend, correction(version, 40), Some(&staff.provider)).await;
+        assert!(by_performer["errors"].is_null(), "{by_performer}");
+        let version = by_performer["data"]["amendProcedure"]["procedure"]["version"].as_i64().unwrap();
+
+        // A clinic whose practice is that any provider corrects any chart.
+        let third = app.sign_in(Role::Provider).await.1;
+        assert_eq!(error_code(&app.gql(amend, correction(version, 45), Some(&third)).await), "FORBIDDEN");
+        let policy_version = policy["data"]["clinicPolicy"]["version"].as_i64().unwrap();
+        let opened = app
+            .gql("mutation($input: UpdateClinicPolicyInput!) { updateClinicPolicy(input: $input) { clinicPolicy { amendmentPolicy } } }",
+                json!({ "input": { "expectedVersion": policy_version, "amendmentPolicy": "ANY_PROVIDER" } }), Some(&staff.admin))
+            .await;
+        assert_eq!(opened["data"]["updateClinicPolicy"]["clinicPolicy"]["amendmentPolicy"], "ANY_PROVIDER", "{opened}");
+        let by_third = app.gql(amend, correction(version, 45), Some(&third)).await;
+        assert!(by_third["errors"].is_null(), "{by_third}");
+
+        // Every amendment is audited, whoever made it.
+        app.flush_audit().await;
+        let amends = app
+            .gql("{ auditEvents(first: 10, filter: { action: AMEND }) { totalCount } }", json!({}), Some(&staff.admin))
+            .await;
+        assert_eq!(amends["data"]["auditEvents"]["totalCount"], 3, "{amends}");
     })
     .await;
 }

@@ -272,6 +272,74 @@ async fn cors_allows_only_listed_origins() {
 }
 
 #[tokio::test]
+async fn cors_lets_the_headers_standard_clients_send_through_preflight() {
+    for_each_backend_with(
+        |config| {
+            config.cors_origins = vec!["https://portal.clinic.test".to_owned()];
+            config.cors_headers = vec!["x-clinic-app".to_owned()];
+        },
+        |app| async move {
+            let app = app;
+            let preflight = app
+                .client()
+                .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+                .header(header::ORIGIN, "https://portal.clinic.test")
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+                .header(
+                    header::ACCESS_CONTROL_REQUEST_HEADERS,
+                    "apollographql-client-name,apollographql-client-version,authorization,content-type,x-clinic-app,x-request-id",
+                )
+                .send()
+                .await
+                .unwrap();
+            assert!(preflight.status().is_success(), "{}", preflight.status());
+            let allowed = preflight.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS]
+                .to_str()
+                .unwrap()
+                .to_ascii_lowercase();
+            for name in [
+                "apollographql-client-name",
+                "apollographql-client-version",
+                "authorization",
+                "content-type",
+                "x-request-id",
+                "x-clinic-app",
+            ] {
+                assert!(allowed.contains(name), "{name} in {allowed}");
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_empty_cors_list_as_docker_compose_passes_it_starts_with_no_cross_origin_callers() {
+    for_each_backend_with(
+        // `DERMAGRAPH_CORS_ORIGINS: ${DERMAGRAPH_CORS_ORIGINS:-}` arrives as "".
+        |config| config.cors_origins = vec![String::new()],
+        |app| async move {
+            let app = app;
+            let preflight = app
+                .client()
+                .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+                .header(header::ORIGIN, "https://portal.clinic.test")
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                !preflight
+                    .headers()
+                    .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            );
+            let health = app.client().get(app.url("/healthz")).send().await.unwrap();
+            assert_eq!(health.status(), 200);
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_request_past_its_deadline_is_cancelled_with_retry_after() {
     for_each_backend_with(
         |config| {
