@@ -1,7 +1,10 @@
 //! Opaque secrets: refresh tokens and partner API keys. Only their SHA-256
 //! is stored; they carry 256 bits of randomness, so a fast hash suffices.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use base64::{
+    Engine,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
 use rand::{Rng, RngCore, distr::Alphanumeric};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -32,9 +35,13 @@ pub fn matches_hash(secret: &str, stored_hex: &str) -> bool {
         .into()
 }
 
-/// A new webhook signing secret: `whsec_` + 43 URL-safe characters.
+/// A new webhook signing secret in the Standard Webhooks form: `whsec_` +
+/// the standard base64 of 32 random bytes (the HMAC key), which the
+/// published `standardwebhooks` libraries take as it is.
 pub fn new_webhook_secret() -> String {
-    format!("whsec_{}", random_secret())
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    format!("whsec_{}", STANDARD.encode(key))
 }
 
 /// A new refresh token: `dgr_` + 43 URL-safe characters.

@@ -20,7 +20,10 @@ use crate::{
     domain::{
         audit::{AuditAction, EntityType},
         patient::{join_codes, split_codes},
-        webhook::{DeliveryStatus, MAX_ATTEMPTS, WebhookEventType, backoff_ms, signature},
+        webhook::{
+            DeliveryStatus, MAX_ATTEMPTS, WebhookEventType, backoff_ms, signature,
+            standard_signature,
+        },
         webhook_target::TargetPolicy,
     },
     entities::{webhook_deliveries, webhook_endpoints},
@@ -367,11 +370,20 @@ async fn send(
     delivery: &webhook_deliveries::Model,
 ) -> Result<u16, (Option<u16>, String)> {
     let timestamp = Utc::now().timestamp();
+    let id = delivery.id.to_string();
     let response = client
         .post(&endpoint.url)
         .header("content-type", "application/json")
+        // Standard Webhooks.
+        .header("webhook-id", &id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header(
+            "webhook-signature",
+            standard_signature(&endpoint.secret, &id, timestamp, &delivery.payload),
+        )
         .header("dermagraph-event", delivery.event_type.to_value())
-        .header("dermagraph-delivery", delivery.id.to_string())
+        // The earlier headers, until the next release.
+        .header("dermagraph-delivery", &id)
         .header(
             "dermagraph-signature",
             signature(&endpoint.secret, timestamp, &delivery.payload),

@@ -123,6 +123,30 @@ fn verify(secret: &str, header: &str, body: &str) -> bool {
     hex::encode(mac.finalize().into_bytes()) == v1
 }
 
+/// Verifies Standard Webhooks headers as the specification says, written
+/// here independently of the server's code: the key is the base64 after
+/// `whsec_`, the signed content `"<webhook-id>.<webhook-timestamp>.<body>"`,
+/// and `webhook-signature` lists `v1,<base64>` signatures separated by
+/// spaces. (The real `standardwebhooks` library checks them in `.ci/run`.)
+fn verify_standard(secret: &str, headers: &HeaderMap, body: &str) -> bool {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let (Some(id), Some(timestamp), Some(signatures)) = (
+        header("webhook-id"),
+        header("webhook-timestamp"),
+        header("webhook-signature"),
+    ) else {
+        return false;
+    };
+    let Ok(key) = STANDARD.decode(secret.trim_start_matches("whsec_")) else {
+        return false;
+    };
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    signatures.split(' ').any(|signature| signature == expected)
+}
+
 #[tokio::test]
 async fn webhooks_are_signed_and_retried_until_the_receiver_recovers() {
     for_each_backend_with(fast, |app| async move {
@@ -143,6 +167,16 @@ async fn webhooks_are_signed_and_retried_until_the_receiver_recovers() {
         let (headers, body) = &hits[2];
         assert!(verify(&secret, headers["dermagraph-signature"].to_str().unwrap(), body), "signature verifies");
         assert!(!verify("whsec_wrong", headers["dermagraph-signature"].to_str().unwrap(), body));
+        // Standard Webhooks: a `whsec_` secret of a 32-byte key, the delivery
+        // id as `webhook-id` on every retry, a timestamp near now.
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        assert_eq!(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &secret[6..]).map(|key| key.len()).ok(), Some(32));
+        assert!(verify_standard(&secret, headers, body), "Standard Webhooks signature verifies: {headers:?}");
+        assert!(!verify_standard(&secret, headers, &body.replace('}', " }")), "a changed body does not verify");
+        assert!(!verify_standard("whsec_d3Jvbmcgc2VjcmV0", headers, body), "another key does not verify");
+        assert!(hits.iter().all(|(headers, _)| headers["webhook-id"] == ids[0].as_str()), "one webhook-id across retries");
+        let sent_at: i64 = headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
+        assert!((chrono::Utc::now().timestamp() - sent_at).abs() < 60, "{sent_at}");
         let event: Value = serde_json::from_str(body).unwrap();
         assert_eq!(event["type"], "SCHEDULE_CHANGED");
         assert_eq!(event["data"]["appointmentId"], consultation.as_str());
