@@ -440,6 +440,10 @@ impl Config {
                 self.connections.max_connections_per_ip,
             ),
             (
+                "DERMAGRAPH_PUBLIC_SUBMISSIONS_PER_WINDOW",
+                usize::try_from(self.public_submissions_per_window).unwrap_or(usize::MAX),
+            ),
+            (
                 "DERMAGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION",
                 self.connections.max_subscriptions_per_connection,
             ),

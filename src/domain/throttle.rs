@@ -13,6 +13,9 @@ pub struct ThrottlePolicy {
     pub max_lock: Duration,
     /// Failures older than this are forgotten.
     pub window: Duration,
+    /// Past the free failures, lock until the window ends (a quota: so
+    /// many per window) instead of for a doubling time (a back-off).
+    pub until_window_ends: bool,
 }
 
 /// Per account: the 5th failure within 15 minutes locks it for 30 s, each
@@ -22,6 +25,7 @@ pub const ACCOUNT_THROTTLE: ThrottlePolicy = ThrottlePolicy {
     first_lock: Duration::seconds(30),
     max_lock: Duration::minutes(15),
     window: Duration::minutes(15),
+    until_window_ends: false,
 };
 
 /// Per client IP (several staff behind one clinic NAT): the 20th failure
@@ -31,18 +35,26 @@ pub const IP_THROTTLE: ThrottlePolicy = ThrottlePolicy {
     first_lock: Duration::seconds(30),
     max_lock: Duration::minutes(15),
     window: Duration::minutes(15),
+    until_window_ends: false,
 };
 
-/// Public consultation requests per client IP: `per_window` free in 15
-/// minutes, then 60 s doubling up to 15 min (R-HONEYPOT's rate limit).
+/// Public consultation requests per client IP (R-HONEYPOT's rate limit):
+/// `per_window` in 15 minutes, counted from the first; the next is refused
+/// until those 15 minutes have passed.
 pub fn submission_throttle(per_window: u32) -> ThrottlePolicy {
     ThrottlePolicy {
-        free_failures: per_window,
-        first_lock: Duration::seconds(60),
-        max_lock: Duration::minutes(15),
-        window: Duration::minutes(15),
+        // Each accepted request is recorded after it is stored: the last
+        // one allowed locks the key.
+        free_failures: per_window.saturating_sub(1),
+        first_lock: SUBMISSION_WINDOW,
+        max_lock: SUBMISSION_WINDOW,
+        window: SUBMISSION_WINDOW,
+        until_window_ends: true,
     }
 }
+
+/// The window of the public submission quota.
+const SUBMISSION_WINDOW: Duration = Duration::minutes(15);
 
 /// The recorded failures of one key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +93,9 @@ impl ThrottlePolicy {
         };
         let locked_until = failures.checked_sub(self.free_failures).and_then(|excess| {
             (excess > 0).then(|| {
+                if self.until_window_ends {
+                    return window_started_at + self.window;
+                }
                 let doublings = (excess - 1).min(16);
                 let lock = self.first_lock * 2i32.pow(doublings);
                 now + lock.min(self.max_lock)
@@ -108,6 +123,26 @@ mod tests {
             state = Some(policy.after_failure(state.as_ref(), at(0)));
         }
         state.unwrap()
+    }
+
+    #[test]
+    fn ten_submissions_per_window_then_none_until_it_ends() {
+        let policy = submission_throttle(10);
+        let mut state = None;
+        for n in 0..10 {
+            let now = at(n * 60);
+            assert_eq!(
+                policy.retry_after(state.as_ref(), now),
+                None,
+                "submission {n}"
+            );
+            state = Some(policy.after_failure(state.as_ref(), now));
+        }
+        // The 11th, 9 minutes after the first, waits out the other 6.
+        assert_eq!(policy.retry_after(state.as_ref(), at(540)), Some(360));
+        assert_eq!(policy.retry_after(state.as_ref(), at(900)), None);
+        let fresh = policy.after_failure(state.as_ref(), at(901));
+        assert_eq!((fresh.failures, fresh.locked_until), (1, None));
     }
 
     #[test]
