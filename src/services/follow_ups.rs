@@ -63,6 +63,51 @@ pub async fn current_channels(
     Ok(consented_channels(&history))
 }
 
+/// R-CONTACT after a revocation: every pending follow-up of the patient on a
+/// channel they no longer consent to moves, in the revoking transaction, to
+/// the channel R-FOLLOWUP would choose now (the preferred one if still
+/// consented, else phone, text, email, else in person), and is announced
+/// like any follow-up change (subscriptions, webhooks).
+///
+/// # Errors
+/// Database failures.
+pub async fn move_off_revoked_channels(
+    write: &mut AuditedWrite<'_>,
+    patient: &patients::Model,
+) -> AppResult<()> {
+    let consented = current_channels(&**write, patient.id).await?;
+    let channel = follow_up_channel(patient.preferred_channel, &consented);
+    let stranded = follow_ups::Entity::find()
+        .filter(follow_ups::Column::PatientId.eq(patient.id))
+        .filter(follow_ups::Column::Status.eq(FollowUpStatus::Pending))
+        .filter(follow_ups::Column::Channel.is_not_in(consented.iter().copied()))
+        .all(&**write)
+        .await?;
+    let now = Utc::now();
+    for follow_up in stranded {
+        follow_ups::Entity::update_many()
+            .col_expr(follow_ups::Column::Channel, Expr::value(channel))
+            .col_expr(follow_ups::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                follow_ups::Column::Version,
+                Expr::col(follow_ups::Column::Version).add(1),
+            )
+            .filter(follow_ups::Column::Id.eq(follow_up.id))
+            .exec(&**write)
+            .await?;
+        write.audit(
+            AuditEvent::new(AuditAction::Update)
+                .entity(EntityType::FollowUp, Some(follow_up.id))
+                .patient(patient.id),
+        );
+        write.emit(DomainEvent::follow_up(&follow_ups::Model {
+            channel,
+            ..follow_up
+        }));
+    }
+    Ok(())
+}
+
 /// A follow-up as R-FOLLOWUP creates it: pending, not yet attempted,
 /// version 1. Completion and the adverse-event review create theirs with
 /// it, and so does the benchmark seed.

@@ -646,7 +646,9 @@ pub async fn archive_patient(
     Ok(patient)
 }
 
-/// Grants or revokes consent to contact a patient on some channels.
+/// Grants or revokes consent to contact a patient on some channels; a
+/// revocation moves the patient's pending follow-ups off the revoked
+/// channels (R-CONTACT).
 ///
 /// # Errors
 /// `NOT_FOUND`; `BAD_USER_INPUT` for an empty channel list or a grant
@@ -710,6 +712,9 @@ pub async fn set_contact_consent(
         .entity(EntityType::ContactConsent, Some(patient_id))
         .patient(patient_id),
     );
+    if !granted {
+        crate::services::follow_ups::move_off_revoked_channels(&mut write, &patient).await?;
+    }
     write.commit().await?;
     Ok(patient)
 }

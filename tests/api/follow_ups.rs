@@ -384,3 +384,47 @@ async fn the_policy_sets_how_many_unanswered_calls_make_a_follow_up_missed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn r_contact_revoking_a_channel_moves_pending_follow_ups_to_the_next_consented_one() {
+    for_each_backend(|app| async move {
+        let app = app;
+        let staff = staff(&app).await;
+        // Prefers EMAIL, consents to EMAIL and TEXT.
+        let (patient, procedure) = completed(&app, &staff, "Revoker", json!(["CHEEKS"]), None).await;
+        let channels = |listed: &Value| -> Vec<String> {
+            listed["data"]["procedure"]["followUps"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{listed}"))
+                .iter()
+                .map(|follow_up| follow_up["channel"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let before = app.gql(FOLLOW_UPS, json!({ "id": procedure }), Some(&staff.desk)).await;
+        assert!(channels(&before).iter().all(|channel| channel == "EMAIL"), "{before}");
+        let count = channels(&before).len();
+        let endpoint = app
+            .gql("mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { webhookEndpoint { id } } }",
+                json!({ "input": { "url": "http://127.0.0.1:9/hooks", "eventTypes": ["FOLLOW_UP_CHANGED"] } }), Some(&staff.admin))
+            .await;
+        let endpoint = endpoint["data"]["createWebhookEndpoint"]["webhookEndpoint"]["id"].clone();
+
+        let revoke = "mutation($input: RevokeContactConsentInput!) { revokeContactConsent(input: $input) { patient { id } } }";
+        let revoked = app.gql(revoke, json!({ "input": { "patientId": patient, "channels": ["EMAIL"] } }), Some(&staff.desk)).await;
+        assert!(revoked["errors"].is_null(), "{revoked}");
+        let after = app.gql(FOLLOW_UPS, json!({ "id": procedure }), Some(&staff.desk)).await;
+        assert_eq!(channels(&after), vec!["TEXT".to_owned(); count], "the next consented channel: {after}");
+        assert!(after["data"]["procedure"]["followUps"].as_array().unwrap().iter().all(|f| f["version"] == 2), "{after}");
+        let announced = app
+            .gql("query($filter: WebhookDeliveryFilter) { webhookDeliveries(first: 50, filter: $filter) { totalCount } }",
+                json!({ "filter": { "endpointId": endpoint } }), Some(&staff.admin))
+            .await;
+        assert_eq!(announced["data"]["webhookDeliveries"]["totalCount"], count, "each move is announced: {announced}");
+
+        let revoked = app.gql(revoke, json!({ "input": { "patientId": patient, "channels": ["TEXT"] } }), Some(&staff.desk)).await;
+        assert!(revoked["errors"].is_null(), "{revoked}");
+        let last = app.gql(FOLLOW_UPS, json!({ "id": procedure }), Some(&staff.desk)).await;
+        assert_eq!(channels(&last), vec!["IN_PERSON".to_owned(); count], "in person when nothing else is consented: {last}");
+    })
+    .await;
+}
