@@ -58,7 +58,7 @@ enum Command {
     /// Apply, roll back or list database migrations.
     Migrate {
         #[command(flatten)]
-        database: DatabaseConfig,
+        database: MigrateDatabase,
         #[command(subcommand)]
         action: MigrateAction,
     },
@@ -168,6 +168,23 @@ enum MigrateAction {
     Status,
 }
 
+/// The database settings of `migrate`, accepted before or after its action
+/// (`migrate status --database-url …` as people type it, and `migrate
+/// --database-url … status`): the same settings as everywhere, marked
+/// global so the actions take them too.
+#[derive(clap::Args)]
+struct MigrateDatabase {
+    /// Database to migrate: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = dermagraph::config::DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+}
+
+impl From<MigrateDatabase> for DatabaseConfig {
+    fn from(database: MigrateDatabase) -> Self {
+        DatabaseConfig::new(database.database_url)
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -192,7 +209,7 @@ async fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(config) => run_server(config).await,
-        Command::Migrate { database, action } => run_migrations(&database, action).await,
+        Command::Migrate { database, action } => run_migrations(&database.into(), action).await,
         Command::ExportSchema { out } => export_schema(&out),
         Command::CreateUser(args) => create_user(args).await,
         Command::SeedDemo { database, patients } => seed_demo(&database, patients).await,
@@ -337,15 +354,19 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
     let database = db::redact(&config.database.database_url);
     let graphiql = config.graphiql_enabled();
+    let pretty = config.effective_log_format() == dermagraph::config::LogFormat::Pretty;
     let app = build_app(config).await?;
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, %database, "dermagraph is serving");
-    println!("dermagraph is serving on http://{address} (database: {database})");
-    if graphiql {
-        println!("GraphiQL: open http://{address}/graphql in a browser");
+    // For a person at a terminal; a log shipper reads JSON lines only.
+    if pretty {
+        println!("dermagraph is serving on http://{address} (database: {database})");
+        if graphiql {
+            println!("GraphiQL: open http://{address}/graphql in a browser");
+        }
     }
     serve(app, listener, shutdown_signal()).await
 }

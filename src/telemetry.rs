@@ -15,11 +15,22 @@ use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberI
 
 use crate::config::LogFormat;
 
+/// PostgreSQL notices relayed by sqlx, logged only from WARN up.
+const QUIET_NOTICES: &str = "sqlx::postgres::notice=warn";
+
 /// Installs the global log subscriber; `RUST_LOG` overrides the default
 /// level (`info`). Calling it twice is harmless.
 pub fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    // PostgreSQL's notices ("relation … already exists, skipping" on every
+    // start) say nothing to an operator: kept out at `RUST_LOG=info` too,
+    // unless RUST_LOG names sqlx itself.
+    let filter = if std::env::var("RUST_LOG").is_ok_and(|value| value.contains("sqlx")) {
+        filter
+    } else {
+        filter.add_directive(QUIET_NOTICES.parse().unwrap_or_default())
+    };
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
         LogFormat::Json => registry
