@@ -137,7 +137,7 @@ async fn a_production_server_writes_json_lines_only() {
             .local_addr()
             .unwrap()
             .port();
-        let mut server = Command::new(env!("CARGO_BIN_EXE_dermagraph"))
+        let server = Command::new(env!("CARGO_BIN_EXE_dermagraph"))
             .arg("serve")
             .env("DATABASE_URL", &app.database_url)
             .env("DERMAGRAPH_ENV", "production")
