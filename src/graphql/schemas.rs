@@ -24,7 +24,10 @@ use async_graphql::{Data, Executor, Request, Response, ServerError, ServerResult
 use futures_util::{StreamExt as _, stream::BoxStream};
 
 use super::{
-    AppSchema, limits::QueryLimits, persisted::PersistedOperations,
+    AppSchema,
+    introspection::{check_introspection_shape, is_introspection_only},
+    limits::QueryLimits,
+    persisted::PersistedOperations,
     variables::check_required_variables,
 };
 use crate::{
@@ -46,6 +49,10 @@ pub struct Schemas {
     persisted: Option<Arc<PersistedOperations>>,
     /// How long an answer over a WebSocket waits for its read-audit rows.
     audit_patience: Duration,
+    /// Where introspection is on, runs queries that ask for nothing else,
+    /// without the data limits (see [`super::introspection`]); built on
+    /// first use.
+    introspecting: Option<Arc<OnceLock<AppSchema>>>,
 }
 
 /// What an operation's refusal is explained from, kept while it runs.
@@ -81,12 +88,14 @@ impl Schemas {
         let mut serving = super::schema_builder()
             .limit_depth(max_depth)
             .limit_complexity(max_complexity);
-        if !state.config.introspection_enabled() {
+        let introspection = state.config.introspection_enabled();
+        if !introspection {
             serving = serving.disable_introspection().disable_suggestions();
         }
         let audit_patience = Duration::from_secs(state.config.database.db_acquire_timeout_secs);
         Self {
             audit_patience,
+            introspecting: introspection.then(Arc::default),
             persisted: state.persisted_operations.clone(),
             serving: serving.data(state).finish(),
             explaining: Arc::default(),
@@ -98,16 +107,17 @@ impl Schemas {
     /// HTTP handler has already refused NUL, oversized text and too many
     /// tokens (with HTTP 400, before authentication).
     pub async fn execute(&self, request: Request) -> Response {
-        let request = match self.admit(request) {
-            Ok(request) => request,
+        let (request, schema) = match self.admit(request) {
+            Ok(admitted) => admitted,
             Err(error) => return Response::from_errors(vec![error]),
         };
         let retained = Retained::of(&request);
-        let response = self.serving.execute(request).await;
+        let response = schema.execute(request).await;
         self.explained(response, &retained).await
     }
 
-    fn admit(&self, mut request: Request) -> ServerResult<Request> {
+    /// The request if it may run, and the schema that runs it.
+    fn admit(&self, mut request: Request) -> ServerResult<(Request, &AppSchema)> {
         if let Some(list) = &self.persisted {
             request = list.admit(request)?;
         }
@@ -116,7 +126,14 @@ impl Schemas {
         let document = request.parsed_query()?;
         self.limits.check_document(document)?;
         check_required_variables(document, operation_name.as_deref(), &variables)?;
-        Ok(request)
+        let schema = match &self.introspecting {
+            Some(introspecting) if is_introspection_only(document, operation_name.as_deref()) => {
+                check_introspection_shape(document, operation_name.as_deref())?;
+                introspecting.get_or_init(|| super::schema_builder().finish())
+            }
+            _ => &self.serving,
+        };
+        Ok((request, schema))
     }
 
     /// The response, or, when async-graphql refused the operation for depth
@@ -151,8 +168,8 @@ impl Executor for Schemas {
             .limits
             .check_text(&request.query, &request.variables)
             .and_then(|()| self.admit(request));
-        let request = match admitted {
-            Ok(request) => request,
+        let (request, schema) = match admitted {
+            Ok((request, schema)) => (request, schema.clone()),
             Err(error) => {
                 return futures_util::stream::once(
                     async move { Response::from_errors(vec![error]) },
@@ -173,7 +190,7 @@ impl Executor for Schemas {
             None => request,
         };
         let schemas = self.clone();
-        self.serving
+        schema
             .execute_stream_with_session_data(request, session_data)
             .then(move |response| {
                 let schemas = schemas.clone();

@@ -5,10 +5,10 @@
 //! mistake it is.
 
 use async_graphql::{
-    Name, ServerError, ServerResult, Value, Variables,
-    parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition},
+    Name, ServerError, ServerResult, Value, Variables, parser::types::ExecutableDocument,
 };
 
+use super::operation::selected_operation;
 use crate::error::ErrorCode;
 
 /// Refuses an operation whose non-null variable without a default is
@@ -46,22 +46,6 @@ pub fn check_required_variables(
         ));
     }
     Ok(())
-}
-
-fn selected_operation<'d>(
-    document: &'d ExecutableDocument,
-    operation_name: Option<&str>,
-) -> Option<&'d OperationDefinition> {
-    match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(&operation.node),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|operation| &operation.node)
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|operation| &operation.node)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    }
 }
 
 fn required_variable_error(name: &Name, var_type: &str, problem: &str) -> ServerError {

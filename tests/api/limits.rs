@@ -452,3 +452,62 @@ async fn nested_inline_fragments_are_refused_before_parsing() {
     )
     .await;
 }
+
+/// graphql-core's `get_introspection_query(descriptions=True)`: the text
+/// GraphiQL, codegen, graphql-inspector and Python `gql` send.
+const STANDARD_INTROSPECTION: &str = include_str!("fixtures/introspection_query.graphql");
+
+#[tokio::test]
+async fn the_standard_introspection_query_is_answered_where_introspection_is_on() {
+    for_each_backend(|app| async move {
+        let app = app;
+        let (_, token) = app.sign_in(Role::FrontDesk).await;
+        for caller in [None, Some(token.as_str())] {
+            let response = app
+                .post_graphql(&json!({ "query": STANDARD_INTROSPECTION, "operationName": "IntrospectionQuery" }), caller)
+                .await;
+            assert_eq!(response.status(), 200);
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert!(body["errors"].is_null(), "{body}");
+            let types = body["data"]["__schema"]["types"].as_array().unwrap();
+            assert!(types.iter().any(|ty| ty["name"] == "Patient"), "{} types", types.len());
+        }
+        // Going round the type graph is still refused, 20 levels deep.
+        let circular = format!(
+            "{{ __schema {{ types {{ {}name{} }} }} }}",
+            "fields { type { ".repeat(9),
+            " } }".repeat(9)
+        );
+        let refused = app.gql(&circular, json!({}), None).await;
+        assert_eq!(error_code(&refused), "QUERY_TOO_COMPLEX", "{refused}");
+        // Data next to introspection keeps the data limits.
+        let mixed = format!(
+            "{{ patients(first: 1) {{ totalCount }} __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
+            "ofType { ".repeat(8),
+            " }".repeat(8)
+        );
+        let refused = app.gql(&mixed, json!({}), Some(&token)).await;
+        assert_eq!(error_code(&refused), "QUERY_TOO_COMPLEX", "{refused}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn where_introspection_is_off_the_standard_query_is_refused() {
+    for_each_backend_with(
+        |config| {
+            config.environment = dermagraph::config::Environment::Production;
+            config.jwt_secret = Some("3f9d8c2a7b1e4f60a5d9c8b7e6f5a4d3".to_owned());
+        },
+        |app| async move {
+            let app = app;
+            let body = app.gql(STANDARD_INTROSPECTION, json!({}), None).await;
+            assert!(
+                body["data"].is_null() || body["data"]["__schema"].is_null(),
+                "{body}"
+            );
+            assert!(!body["errors"].is_null(), "{body}");
+        },
+    )
+    .await;
+}
