@@ -485,6 +485,7 @@ async fn past_signed_procedure(
         treatment_plan_id: Set(plan),
         starts_at_s: Set(start.timestamp()),
         ends_at_s: Set(start.timestamp() + 60 * 60),
+        scheduled_starts_at_s: Set(Some(start.timestamp())),
         status: Set(ProcedureStatus::Signed),
         areas: Set("CHEEKS,SCARS".to_owned()),
         cancel_reason: Set(None),

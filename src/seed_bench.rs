@@ -895,6 +895,7 @@ fn performed_procedure(
             treatment_plan_id: Some(plan),
             starts_at_s: start.timestamp(),
             ends_at_s: (start + Duration::minutes(60)).timestamp(),
+            scheduled_starts_at_s: Some(start.timestamp()),
             status: if signed {
                 ProcedureStatus::Signed
             } else {
@@ -1236,6 +1237,7 @@ fn patient_history(
                 treatment_plan_id: Some(plan_id),
                 starts_at_s: start.timestamp(),
                 ends_at_s: (start + Duration::minutes(60)).timestamp(),
+                scheduled_starts_at_s: Some(start.timestamp()),
                 status: ProcedureStatus::Scheduled,
                 areas: join_codes(&areas),
                 cancel_reason: None,

@@ -16,6 +16,7 @@ mod m20261124_000007_create_follow_ups;
 mod m20261124_000008_create_webhooks;
 mod m20261201_000009_audit_action_index_without_reads;
 mod m20261203_000010_amendment_policy;
+mod m20261203_000011_procedure_booked_start;
 
 /// Every migration of the application, in the order they apply.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_create_webhooks::Migration),
             Box::new(m20261201_000009_audit_action_index_without_reads::Migration),
             Box::new(m20261203_000010_amendment_policy::Migration),
+            Box::new(m20261203_000011_procedure_booked_start::Migration),
         ]
     }
 }

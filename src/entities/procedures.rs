@@ -21,6 +21,9 @@ pub struct Model {
     pub starts_at_s: i64,
     /// End, Unix seconds.
     pub ends_at_s: i64,
+    /// The start it was booked for, Unix seconds: kept when the session
+    /// starts and `starts_at_s` moves to the real time.
+    pub scheduled_starts_at_s: Option<i64>,
     /// Status.
     pub status: ProcedureStatus,
     /// Comma-separated treatment areas.

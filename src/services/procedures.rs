@@ -346,6 +346,7 @@ pub async fn schedule(
         treatment_plan_id: Set(plan),
         starts_at_s: Set(window.start_s()),
         ends_at_s: Set(window.end_s()),
+        scheduled_starts_at_s: Set(Some(window.start_s())),
         status: Set(ProcedureStatus::Scheduled),
         areas: Set(join_codes(&booking.areas)),
         cancel_reason: Set(None),

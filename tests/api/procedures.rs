@@ -1330,3 +1330,31 @@ async fn r_records_only_the_performer_and_supervising_providers_amend_unless_the
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_started_procedure_keeps_the_time_it_was_booked_for() {
+    for_each_backend(|app| async move {
+        let app = app;
+        let staff = staff(&app).await;
+        let (_, id, version) = booked(&app, &staff, "Punctual", 1).await;
+        let times = "query($id: ID!) { procedure(id: $id) { startsAt scheduledStartsAt } }";
+        let before = app.gql(times, json!({ "id": id }), Some(&staff.desk)).await;
+        let booked_for = before["data"]["procedure"]["scheduledStartsAt"].clone();
+        assert_eq!(
+            booked_for, before["data"]["procedure"]["startsAt"],
+            "{before}"
+        );
+        let started = start(&app, &staff.provider, &id, version, prep(), None).await;
+        assert!(started["errors"].is_null(), "{started}");
+        let after = app.gql(times, json!({ "id": id }), Some(&staff.desk)).await;
+        assert_eq!(
+            after["data"]["procedure"]["scheduledStartsAt"], booked_for,
+            "the booking is kept: {after}"
+        );
+        assert_ne!(
+            after["data"]["procedure"]["startsAt"], booked_for,
+            "the start moved to now: {after}"
+        );
+    })
+    .await;
+}

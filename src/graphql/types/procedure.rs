@@ -88,6 +88,16 @@ impl Procedure {
     async fn ends_at(&self) -> DateTime<Utc> {
         instant(self.0.core().ends_at_s)
     }
+    /// The start it was booked for. `startsAt` moves to the real start when
+    /// the session begins (so the protocol's intervals count from what
+    /// happened); this keeps the appointment, for punctuality and no-show
+    /// reports. Procedures booked before it was kept show their start.
+    async fn scheduled_starts_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        let row = self.0.whole(ctx).await?;
+        Ok(instant(
+            row.scheduled_starts_at_s.unwrap_or(row.starts_at_s),
+        ))
+    }
     /// Length in minutes.
     async fn duration_minutes(&self) -> i64 {
         let row = self.0.core();
