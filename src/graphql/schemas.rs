@@ -27,6 +27,7 @@ use super::{
     AppSchema,
     introspection::{check_introspection_shape, is_introspection_only},
     limits::QueryLimits,
+    operation::metric_label,
     persisted::PersistedOperations,
     variables::check_required_variables,
 };
@@ -107,23 +108,37 @@ impl Schemas {
     /// HTTP handler has already refused NUL, oversized text and too many
     /// tokens (with HTTP 400, before authentication).
     pub async fn execute(&self, request: Request) -> Response {
-        let (request, schema) = match self.admit(request) {
+        self.execute_counted(request).await.0
+    }
+
+    /// [`Schemas::execute`], and the name the operation is counted under in
+    /// the metrics (see [`metric_label`]; `None` for an unnamed one or one
+    /// refused before it was parsed).
+    pub async fn execute_counted(&self, request: Request) -> (Response, Option<String>) {
+        let (request, schema, label) = match self.admit(request) {
             Ok(admitted) => admitted,
-            Err(error) => return Response::from_errors(vec![error]),
+            Err(error) => return (Response::from_errors(vec![error]), None),
         };
         let retained = Retained::of(&request);
         let response = schema.execute(request).await;
-        self.explained(response, &retained).await
+        (self.explained(response, &retained).await, label)
     }
 
-    /// The request if it may run, and the schema that runs it.
-    fn admit(&self, mut request: Request) -> ServerResult<(Request, &AppSchema)> {
+    /// The request if it may run, the schema that runs it, and its metrics
+    /// label.
+    fn admit(&self, mut request: Request) -> ServerResult<(Request, &AppSchema, Option<String>)> {
         if let Some(list) = &self.persisted {
             request = list.admit(request)?;
         }
         let operation_name = request.operation_name.clone();
         let variables = request.variables.clone();
+        let anonymous = request
+            .data
+            .get(&TypeId::of::<RequestContext>())
+            .and_then(|data| data.downcast_ref::<RequestContext>())
+            .is_none_or(|context| matches!(context.actor, crate::auth::actor::Actor::Anonymous));
         let document = request.parsed_query()?;
+        let label = metric_label(document, operation_name.as_deref(), anonymous);
         self.limits.check_document(document)?;
         check_required_variables(document, operation_name.as_deref(), &variables)?;
         let schema = match &self.introspecting {
@@ -133,7 +148,7 @@ impl Schemas {
             }
             _ => &self.serving,
         };
-        Ok((request, schema))
+        Ok((request, schema, label))
     }
 
     /// The response, or, when async-graphql refused the operation for depth
@@ -169,7 +184,7 @@ impl Executor for Schemas {
             .check_text(&request.query, &request.variables)
             .and_then(|()| self.admit(request));
         let (request, schema) = match admitted {
-            Ok((request, schema)) => (request, schema.clone()),
+            Ok((request, schema, _)) => (request, schema.clone()),
             Err(error) => {
                 return futures_util::stream::once(
                     async move { Response::from_errors(vec![error]) },

@@ -329,7 +329,6 @@ async fn run_operations(
     let single = requests.len() == 1;
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
-        let operation = request.operation_name.clone();
         let started = Instant::now();
         let request = request
             .data(request_id.clone())
@@ -338,7 +337,7 @@ async fn run_operations(
                 &state.app.db,
                 std::time::Duration::from_millis(state.app.config.batch_window_ms),
             ));
-        let mut response = state.schemas.execute(request).await;
+        let (mut response, operation) = state.schemas.execute_counted(request).await;
         response.errors.iter_mut().for_each(classify_error);
         audit_refusals(state, &context, &response.errors).await;
         state.app.metrics.record_operation(

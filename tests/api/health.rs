@@ -40,8 +40,22 @@ async fn readyz_fails_when_the_database_is_gone() {
 #[tokio::test]
 async fn metrics_count_operations_and_show_the_pool() {
     for_each_backend(|app| async move {
+        let app = app;
+        let (_, token) = app.sign_in(dermagraph::domain::staff::Role::FrontDesk).await;
         app.post_graphql(
             &json!({ "query": "query MetricsProbe { __typename }", "operationName": "MetricsProbe" }),
+            Some(&token),
+        )
+        .await;
+        // A name the document does not define, and any name from a caller
+        // without credentials, never become labels.
+        app.post_graphql(
+            &json!({ "query": "{ __typename }", "operationName": "InventedByTheClient" }),
+            Some(&token),
+        )
+        .await;
+        app.post_graphql(
+            &json!({ "query": "query AnonymousInvention { __typename }" }),
             None,
         )
         .await;
@@ -54,6 +68,9 @@ async fn metrics_count_operations_and_show_the_pool() {
             "{text}"
         );
         assert!(text.contains("graphql_operation_duration_seconds_bucket{operation=\"MetricsProbe\""));
+        assert!(!text.contains("InventedByTheClient"), "{text}");
+        assert!(!text.contains("AnonymousInvention"), "{text}");
+        assert!(text.contains("graphql_operations_total{operation=\"login\",outcome=\"ok\"}"), "anonymous logins count under their root field: {text}");
         assert!(text.contains("http_requests_total{route=\"/graphql\",method=\"POST\",status=\"200\"}"));
         assert!(text.contains("db_pool_connections{state=\"idle\"}"));
     })
