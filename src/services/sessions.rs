@@ -26,10 +26,10 @@ use crate::{
         staff::{Email, check_password_rules},
         throttle::{ACCOUNT_THROTTLE, IP_THROTTLE, ThrottlePolicy},
     },
-    entities::{refresh_tokens, users},
+    entities::{audit_events, refresh_tokens, users},
     error::{AppError, AppResult},
     services::{
-        audit::{AuditEvent, AuditedWrite},
+        audit::{AuditEvent, AuditFilter, AuditedWrite, audit_events_matching},
         policy::current_policy,
         throttle,
         users::{announce_access_revoked, find_user, revoke_all_sessions},
@@ -64,6 +64,63 @@ fn throttle_keys(email: &str, request: &RequestContext) -> Vec<(String, Throttle
     keys
 }
 
+/// How long a successful sign-in from an address keeps that account
+/// trusted there while the address is locked by others' failures.
+const KNOWN_SOURCE_DAYS: i64 = 30;
+
+/// Reserves the attempt against the account's and the address's limits
+/// (`throttles`: the account first). When only the address is locked (many
+/// failures from it, as a password-spraying attacker leaves, or the many
+/// staff behind one clinic NAT or proxy), an account that signed in from
+/// that address within [`KNOWN_SOURCE_DAYS`] is held to its own limit
+/// alone: a colleague's or an attacker's failures on a shared address do
+/// not lock out someone typing their right password, while accounts that
+/// never signed in from it (what a sprayer tries) stay refused. Answers
+/// the keys the attempt was counted against.
+async fn reserve<'k>(
+    db: &DatabaseConnection,
+    request: &RequestContext,
+    user: Option<&users::Model>,
+    throttles: &'k [(String, ThrottlePolicy)],
+) -> AppResult<Result<&'k [(String, ThrottlePolicy)], u64>> {
+    let locked = match throttle::reserve_attempt(db, throttles).await? {
+        Ok(()) => return Ok(Ok(throttles)),
+        Err(seconds) => seconds,
+    };
+    let (Some(user), Some(ip), Some(account)) = (user, request.client_ip, throttles.get(..1))
+    else {
+        return Ok(Err(locked));
+    };
+    if throttles.len() < 2 || !signed_in_from(db, user.id, ip).await? {
+        return Ok(Err(locked));
+    }
+    Ok(throttle::reserve_attempt(db, account)
+        .await?
+        .map(|()| account))
+}
+
+/// Whether the account signed in from this address within
+/// [`KNOWN_SOURCE_DAYS`], as the audit trail records it.
+async fn signed_in_from(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    ip: std::net::IpAddr,
+) -> AppResult<bool> {
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let logins = audit_events_matching(&AuditFilter {
+        actor_id: Some(user_id),
+        action: Some(AuditAction::Login),
+        from: Some(Utc::now() - Duration::days(KNOWN_SOURCE_DAYS)),
+        ..AuditFilter::default()
+    });
+    let found = logins
+        .filter(audit_events::Column::ClientIp.eq(ip.to_string()))
+        .limit(1)
+        .count(db)
+        .await?;
+    Ok(found > 0)
+}
+
 /// Logs a staff member in.
 ///
 /// # Errors
@@ -81,20 +138,23 @@ pub async fn login(
         .map(|email| email.as_str().to_owned())
         .unwrap_or_else(|| email.trim().to_lowercase());
     let throttles = throttle_keys(&normalized, request);
-    // The attempt is counted before the password is checked, so parallel
-    // guesses cannot all be verified before the first failure is recorded.
-    if let Err(retry_after_seconds) = throttle::reserve_attempt(db, &throttles).await? {
-        let mut write = AuditedWrite::begin(db, request, "login").await?;
-        write.audit(AuditEvent::new(AuditAction::LoginFailed).outcome(AuditOutcome::Denied));
-        write.commit().await?;
-        return Err(AppError::RateLimited {
-            retry_after_seconds,
-        });
-    }
     let user = users::Entity::find()
         .filter(users::Column::Email.eq(normalized.as_str()))
         .one(db)
         .await?;
+    // The attempt is counted before the password is checked, so parallel
+    // guesses cannot all be verified before the first failure is recorded.
+    let reserved = match reserve(db, request, user.as_ref(), &throttles).await? {
+        Ok(reserved) => reserved,
+        Err(retry_after_seconds) => {
+            let mut write = AuditedWrite::begin(db, request, "login").await?;
+            write.audit(AuditEvent::new(AuditAction::LoginFailed).outcome(AuditOutcome::Denied));
+            write.commit().await?;
+            return Err(AppError::RateLimited {
+                retry_after_seconds,
+            });
+        }
+    };
     let password_matches = verify_password(
         password,
         user.as_ref().map(|user| user.password_hash.clone()),
@@ -113,7 +173,7 @@ pub async fn login(
         write.commit().await?;
         return Err(AppError::Unauthenticated(LOGIN_REFUSED));
     };
-    throttle::release_attempt(&*write, &throttles).await?;
+    throttle::release_attempt(&*write, reserved).await?;
     let lifetime = session_lifetime(&*write).await?;
     let session = start_session(&*write, keys, user, Uuid::now_v7(), Utc::now() + lifetime).await?;
     write.audit(

@@ -246,8 +246,44 @@ async fn many_failures_from_one_ip_lock_that_ip() {
         let response = app.login(&user.email, TEST_PASSWORD).await;
         assert!(response["data"]["login"]["accessToken"].is_string(), "19 failures: {response}");
         app.gql(&probe(4, 1), json!({}), None).await;
-        let response = app.login(&user.email, TEST_PASSWORD).await;
+        // An account that never signed in from this address, as a password
+        // sprayer's next target, is refused.
+        let newcomer = app.create_user(Role::FrontDesk).await;
+        let response = app.login(&newcomer.email, TEST_PASSWORD).await;
         assert_eq!(error_code(&response), "RATE_LIMITED", "20 failures lock the IP: {response}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn others_failures_on_a_shared_address_do_not_lock_out_a_colleagues_right_password() {
+    for_each_backend(|app| async move {
+        let app = app;
+        let colleague = app.create_user(Role::Provider).await;
+        let signed_in = app.login(&colleague.email, TEST_PASSWORD).await;
+        assert!(signed_in["data"]["login"]["accessToken"].is_string(), "{signed_in}");
+        // Someone behind the same clinic NAT (or an attacker behind the
+        // same proxy) fails 20 times on other accounts: the address locks.
+        for batch in 0..4 {
+            let attempts: String = (0..5)
+                .map(|n| format!("a{n}: login(input: {{ email: \"spray-{batch}-{n}@clinic.test\", password: \"guess {n}\" }}) {{ accessToken }}\n"))
+                .collect();
+            app.gql(&format!("mutation {{ {attempts} }}"), json!({}), None).await;
+        }
+        let sprayed = app.login("spray-20@clinic.test", "guess").await;
+        assert_eq!(error_code(&sprayed), "RATE_LIMITED", "{sprayed}");
+
+        // The colleague, who signed in from here before, still can.
+        let response = app.login(&colleague.email, TEST_PASSWORD).await;
+        assert!(response["data"]["login"]["accessToken"].is_string(), "the right password works: {response}");
+        // Wrong guesses at that account still meet its own limit: the 5th
+        // locks it, and then the right password waits too.
+        for n in 0..5 {
+            let wrong = app.login(&colleague.email, &format!("wrong {n}")).await;
+            assert_eq!(error_code(&wrong), "UNAUTHENTICATED", "guess {n}: {wrong}");
+        }
+        let locked = app.login(&colleague.email, TEST_PASSWORD).await;
+        assert_eq!(error_code(&locked), "RATE_LIMITED", "{locked}");
     })
     .await;
 }
