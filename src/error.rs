@@ -157,6 +157,21 @@ pub enum AppError {
         /// What is wrong and what to do, for a human.
         message: String,
     },
+    /// A rule's code with what it found in `extensions` (e.g.
+    /// `CONTRAINDICATED` with `findings: ["PREGNANCY"]`,
+    /// `CONTACT_NOT_CONSENTED` with `channel: "TEXT"`), so a client shows
+    /// them without parsing the message.
+    #[error("{message}")]
+    RuleWithDetail {
+        /// The rule's code.
+        code: ErrorCode,
+        /// What is wrong and what to do, for a human.
+        message: String,
+        /// The `extensions` key.
+        key: &'static str,
+        /// Its value, in the API's spelling.
+        value: async_graphql::Value,
+    },
     /// `INTERVAL_TOO_SHORT` with `extensions.earliestAllowed` (R-INTERVAL).
     #[error(
         "procedures of a patient must be at least {min_days} days apart; the earliest allowed day is {earliest_allowed}"
@@ -211,6 +226,32 @@ impl AppError {
         }
     }
 
+    /// A rule's refusal that names what it found in `extensions.<key>`.
+    pub fn rule_with(
+        code: ErrorCode,
+        message: impl Into<String>,
+        key: &'static str,
+        value: impl Into<async_graphql::Value>,
+    ) -> Self {
+        Self::RuleWithDetail {
+            code,
+            message: message.into(),
+            key,
+            value: value.into(),
+        }
+    }
+
+    /// R-SCREENING's refusal: `CONTRAINDICATED` with the findings in
+    /// `extensions.findings`.
+    pub fn contraindicated(problem: &crate::domain::screening::NotCleared) -> Self {
+        Self::rule_with(
+            ErrorCode::Contraindicated,
+            problem.to_string(),
+            "findings",
+            problem.findings(),
+        )
+    }
+
     /// The code this error carries in `extensions.code`.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -222,7 +263,7 @@ impl AppError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
-            Self::Rule { code, .. } => *code,
+            Self::Rule { code, .. } | Self::RuleWithDetail { code, .. } => *code,
             Self::IntervalTooShort { .. } => ErrorCode::IntervalTooShort,
             Self::Database(_) | Self::Internal(_) | Self::Unavailable(_) => ErrorCode::Internal,
         }
@@ -266,6 +307,15 @@ impl AppError {
             } => async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
                 ext.set("code", code.as_str());
                 ext.set("earliestAllowed", earliest_allowed.to_string());
+            }),
+            Self::RuleWithDetail {
+                message,
+                key,
+                value,
+                ..
+            } => async_graphql::Error::new(message).extend_with(|_, ext| {
+                ext.set("code", code.as_str());
+                ext.set(key, value.clone());
             }),
             other => async_graphql::Error::new(other.to_string())
                 .extend_with(|_, ext| ext.set("code", code.as_str())),

@@ -9,6 +9,7 @@ pub mod depth;
 pub mod device;
 pub mod follow_up;
 pub mod intake;
+pub mod names;
 pub mod patient;
 pub mod policy;
 pub mod procedure;

@@ -185,11 +185,23 @@ pub fn evaluate(
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NotCleared {
     /// At least one absolute contraindication.
-    #[error("absolute contraindication: {0:?}")]
+    #[error("absolute contraindication: {}", super::names::api_names(.0))]
     Absolute(Vec<Contraindication>),
     /// Relative contraindications without a provider's override reason.
-    #[error("relative contraindication needs a provider's override reason: {0:?}")]
+    #[error(
+        "relative contraindication needs a provider's override reason: {}",
+        super::names::api_names(.0)
+    )]
     RelativeWithoutOverride(Vec<Contraindication>),
+}
+
+impl NotCleared {
+    /// The findings that stand in the way, as the API spells them, for
+    /// `extensions.findings`.
+    pub fn findings(&self) -> Vec<String> {
+        let (Self::Absolute(findings) | Self::RelativeWithoutOverride(findings)) = self;
+        findings.iter().map(super::names::api_name).collect()
+    }
 }
 
 /// Whether the findings allow treatment: no absolute finding, and relative

@@ -21,6 +21,7 @@ use crate::{
         audit::{AuditAction, EntityType},
         booking::{APPOINTMENT_MINUTES, Window},
         consultation::{ConsultationStatus, PlanStatus},
+        names::api_name,
         patient::{SkinConcern, join_codes},
         procedure::ProcedureStatus,
         screening::{ScreeningAnswers, ScreeningFindings, clears_treatment, evaluate},
@@ -266,8 +267,8 @@ async fn set_status(
     let current = find_consultation(&*write, id).await?;
     if current.status != ConsultationStatus::Scheduled {
         return Err(AppError::InvalidState(format!(
-            "a {:?} consultation cannot change",
-            current.status
+            "a {} consultation cannot change",
+            api_name(&current.status)
         )));
     }
     let updated = consultations::Entity::update_many()
@@ -480,8 +481,8 @@ pub async fn complete(
     let current = find_consultation(&*write, id).await?;
     if current.status != ConsultationStatus::Scheduled {
         return Err(AppError::InvalidState(format!(
-            "a {:?} consultation cannot be completed",
-            current.status
+            "a {} consultation cannot be completed",
+            api_name(&current.status)
         )));
     }
     let policy = current_policy(&*write).await?;
@@ -489,7 +490,7 @@ pub async fn complete(
     let findings = evaluate(&answers, today, policy.isotretinoin_washout_days);
     if plan.is_some() {
         clears_treatment(&findings, override_reason.as_deref())
-            .map_err(|problem| AppError::rule(ErrorCode::Contraindicated, problem.to_string()))?;
+            .map_err(|problem| AppError::contraindicated(&problem))?;
     }
     let override_reason = override_reason.filter(|_| !findings.relative.is_empty());
     let now = Utc::now();

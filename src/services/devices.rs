@@ -17,6 +17,7 @@ use crate::{
         audit::{AuditAction, EntityType},
         depth::Depth,
         device::{DeviceKind, DeviceStatus, NEEDLE_COUNT, cartridge_expired_on},
+        names::api_name,
         procedure::clinic_day,
         staff::Role,
     },
@@ -277,8 +278,9 @@ pub async fn usable_device(
         return Err(AppError::rule(
             ErrorCode::DeviceUnavailable,
             format!(
-                "device {} is {:?} and cannot be used",
-                device.serial, device.status
+                "device {} is {} and cannot be used",
+                device.serial,
+                api_name(&device.status)
             ),
         ));
     }

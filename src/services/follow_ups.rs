@@ -21,6 +21,7 @@ use crate::{
             day_window, due_instant, follow_up_channel, follow_up_schedule, is_adverse,
             status_after_unanswered,
         },
+        names::api_name,
         patient::{ConsentRecord, ContactChannel, consented_channels, join_codes, split_codes},
         policy::ClinicPolicy,
         procedure::clinic_day,
@@ -246,8 +247,8 @@ pub async fn find_follow_up(db: &impl ConnectionTrait, id: Uuid) -> AppResult<fo
 fn ensure_pending(follow_up: &follow_ups::Model) -> AppResult<()> {
     if follow_up.status != FollowUpStatus::Pending {
         return Err(AppError::InvalidState(format!(
-            "a {:?} follow-up cannot change",
-            follow_up.status
+            "a {} follow-up cannot change",
+            api_name(&follow_up.status)
         )));
     }
     Ok(())
@@ -332,12 +333,14 @@ pub async fn complete(
         .await?
         .contains(&report.channel)
     {
-        return Err(AppError::rule(
+        let channel = api_name(&report.channel);
+        return Err(AppError::rule_with(
             ErrorCode::ContactNotConsented,
             format!(
-                "the patient does not consent to be contacted by {:?}; use a consented channel",
-                report.channel
+                "the patient does not consent to be contacted by {channel}; use a consented channel"
             ),
+            "channel",
+            async_graphql::Value::Enum(async_graphql::Name::new(&channel)),
         ));
     }
     let policy = current_policy(&*write).await?;

@@ -18,6 +18,7 @@ use crate::{
     domain::{
         audit::{AuditAction, EntityType},
         intake::{RequestSource, RequestStatus, check_request_consent, is_honeypot_filled},
+        names::api_name,
         patient::{ContactChannel, join_codes, parse_phone, split_codes},
         staff::Email,
         throttle::submission_throttle,
@@ -345,9 +346,9 @@ pub async fn update_request(
     let status = changes.status.unwrap_or(current.status);
     if !current.status.may_become(status) {
         return Err(AppError::InvalidState(format!(
-            "a {:?} request cannot become {:?}{}",
-            current.status,
-            status,
+            "a {} request cannot become {}{}",
+            api_name(&current.status),
+            api_name(&status),
             if status == RequestStatus::Converted {
                 "; use convertConsultationRequest"
             } else {
@@ -416,8 +417,8 @@ pub async fn convert_request(
         RequestStatus::Converted | RequestStatus::Spam
     ) {
         return Err(AppError::InvalidState(format!(
-            "a {:?} request cannot be converted",
-            current.status
+            "a {} request cannot be converted",
+            api_name(&current.status)
         )));
     }
     let target = link_patient.or(if use_suggestion {

@@ -23,6 +23,7 @@ use crate::{
         booking::{APPOINTMENT_MINUTES, Window},
         consultation::{ConsultationStatus, PlanStatus, sessions_remaining},
         depth::Depth,
+        names::api_name,
         patient::{join_codes, split_codes},
         policy::{Amender, ClinicPolicy},
         procedure::{
@@ -440,8 +441,8 @@ fn ensure_status(
     }
     if !allowed.contains(&procedure.status) {
         return Err(AppError::InvalidState(format!(
-            "a {:?} procedure cannot be {doing}",
-            procedure.status
+            "a {} procedure cannot be {doing}",
+            api_name(&procedure.status)
         )));
     }
     Ok(())
@@ -518,7 +519,7 @@ async fn fresh_screening(
         .or_else(|| screening.override_reason.clone())
         .filter(|reason| !reason.trim().is_empty());
     clears_treatment(&findings, reason.as_deref())
-        .map_err(|problem| AppError::rule(ErrorCode::Contraindicated, problem.to_string()))?;
+        .map_err(|problem| AppError::contraindicated(&problem))?;
     let reason = reason.filter(|_| !findings.relative.is_empty());
     Ok((screening, reason))
 }

@@ -184,6 +184,9 @@ async fn r_screening_r_series_completing_with_a_plan_requires_a_screening_that_c
             .gql(COMPLETE, json!({ "input": { "id": absolute, "expectedVersion": 1, "screening": pregnant, "overrideReason": "insists", "treatmentPlan": plan } }), Some(&provider))
             .await;
         assert_eq!(error_code(&refused), "CONTRAINDICATED", "{refused}");
+        // In the API's own words, and in `extensions` for the client.
+        assert_eq!(refused["errors"][0]["extensions"]["findings"], json!(["PREGNANCY"]), "{refused}");
+        assert!(refused["errors"][0]["message"].as_str().unwrap().ends_with("absolute contraindication: PREGNANCY"), "{refused}");
 
         let mut keloid = clean_screening();
         keloid["keloidHistory"] = json!(true);
@@ -191,6 +194,7 @@ async fn r_screening_r_series_completing_with_a_plan_requires_a_screening_that_c
             .gql(COMPLETE, json!({ "input": { "id": absolute, "expectedVersion": 1, "screening": keloid, "treatmentPlan": plan } }), Some(&provider))
             .await;
         assert_eq!(error_code(&no_reason), "CONTRAINDICATED", "{no_reason}");
+        assert_eq!(no_reason["errors"][0]["extensions"]["findings"], json!(["KELOID_HISTORY"]), "{no_reason}");
 
         let read = app.gql("query($id: ID!) { consultation(id: $id) { status version screening { id } } }", json!({ "id": absolute }), Some(&provider)).await;
         assert_eq!(read["data"]["consultation"]["status"], "SCHEDULED", "refusals write nothing: {read}");

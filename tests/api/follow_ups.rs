@@ -214,6 +214,9 @@ async fn r_contact_follow_up_calls_use_consented_channels_and_are_missed_after_t
             .gql(COMPLETE_FOLLOW_UP, json!({ "input": { "id": id, "expectedVersion": version, "channel": "PHONE", "reached": true } }), Some(&staff.desk))
             .await;
         assert_eq!(error_code(&refused), "CONTACT_NOT_CONSENTED", "{refused}");
+        let channel = refused["errors"][0]["extensions"]["channel"].as_str().unwrap().to_owned();
+        assert!(["PHONE", "TEXT", "EMAIL"].contains(&channel.as_str()), "the API's spelling: {refused}");
+        assert!(refused["errors"][0]["message"].as_str().unwrap().contains(&channel), "{refused}");
 
         let mut version = version;
         for attempt in 1..=3 {
