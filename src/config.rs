@@ -472,6 +472,12 @@ impl Config {
                 "DERMAGRAPH_BODY_READ_TIMEOUT_SECS",
                 self.connections.body_read_timeout_secs,
             ),
+            // Also how long an answer waits for its read-audit rows: zero
+            // would withhold every read.
+            (
+                "DERMAGRAPH_DB_ACQUIRE_TIMEOUT_SECS",
+                self.database.db_acquire_timeout_secs,
+            ),
         ] {
             if seconds == 0 {
                 return Err(ConfigError::ZeroLimit(name));

@@ -25,9 +25,9 @@ const BUFFER: usize = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AppointmentKind {
-    /// A consultation.
+    /// `appointmentId` is a consultation; read it with `consultation(id:)`.
     Consultation,
-    /// A procedure.
+    /// `appointmentId` is a procedure; read it with `procedure(id:)`.
     Procedure,
 }
 

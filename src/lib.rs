@@ -144,7 +144,11 @@ pub async fn serve(
     )
     .await;
     let unwritten = state.audit.flush_within(AUDIT_SHUTDOWN_PATIENCE).await;
-    if unwritten > 0 {
+    if unwritten == usize::MAX {
+        tracing::error!(
+            "the audit writer stopped or did not answer before shutdown; its queued read and refusal rows are lost"
+        );
+    } else if unwritten > 0 {
         tracing::error!(
             unwritten,
             "the database refused the last read and refusal audit rows until shutdown; they are lost"

@@ -107,13 +107,15 @@ pub enum Symptom {
     /// Swelling (expected early; adverse past day 7).
     #[sea_orm(string_value = "SWELLING")]
     Swelling,
-    /// Bruising.
+    /// Bruising of the treated area; light micro-bruising for 3-4 days is
+    /// expected after PERIORBITAL treatment.
     #[sea_orm(string_value = "BRUISING")]
     Bruising,
-    /// Itching.
+    /// Itching of the treated skin; does not flag the procedure by itself.
     #[sea_orm(string_value = "ITCHING")]
     Itching,
-    /// Pain.
+    /// Pain or tenderness in the treated area; does not flag the procedure by
+    /// itself (report an adverse event when it is of concern).
     #[sea_orm(string_value = "PAIN")]
     Pain,
     /// Pus, heat, spreading redness, fever: always adverse.
@@ -125,7 +127,7 @@ pub enum Symptom {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum, DeriveActiveEnum, EnumIter)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum AdverseEventKind {
-    /// Infection.
+    /// Infection of the treated area: pus, heat, spreading redness, fever.
     #[sea_orm(string_value = "INFECTION")]
     Infection,
     /// Redness or swelling past day 7.
@@ -134,10 +136,11 @@ pub enum AdverseEventKind {
     /// Post-inflammatory hyperpigmentation.
     #[sea_orm(string_value = "HYPERPIGMENTATION")]
     Hyperpigmentation,
-    /// Scarring.
+    /// New scarring of the treated area.
     #[sea_orm(string_value = "SCARRING")]
     Scarring,
-    /// Allergic reaction.
+    /// An allergic reaction, e.g. to the numbing cream, a product applied or
+    /// the needles' metal.
     #[sea_orm(string_value = "ALLERGIC_REACTION")]
     AllergicReaction,
     /// Anything else a provider must see.
@@ -149,13 +152,13 @@ pub enum AdverseEventKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum, DeriveActiveEnum, EnumIter)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum Severity {
-    /// Mild.
+    /// Bothers the patient but needs no care beyond the aftercare plan.
     #[sea_orm(string_value = "MILD")]
     Mild,
-    /// Moderate.
+    /// Needs a provider's treatment or advice, but not urgently.
     #[sea_orm(string_value = "MODERATE")]
     Moderate,
-    /// Severe.
+    /// Needs urgent medical attention.
     #[sea_orm(string_value = "SEVERE")]
     Severe,
 }

@@ -20,7 +20,8 @@ pub enum ContactChannel {
     /// A text message.
     #[sea_orm(string_value = "TEXT")]
     Text,
-    /// An email.
+    /// An email to the address on record; needs the patient's consent
+    /// (R-CONTACT).
     #[sea_orm(string_value = "EMAIL")]
     Email,
     /// At the clinic, in person; always allowed, needs no consent.
@@ -80,21 +81,22 @@ impl FitzpatrickType {
 /// What the patient wants treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enum)]
 pub enum SkinConcern {
-    /// Acne scars.
+    /// Scars left by past acne, a main indication for micro-needling.
     AcneScars,
-    /// Atrophic scars.
+    /// Depressed (sunken) scars from other causes, e.g. injury, surgery or
+    /// chickenpox.
     AtrophicScars,
-    /// Fine lines.
+    /// Fine, shallow lines, e.g. around the eyes or the mouth.
     FineLines,
-    /// Wrinkles.
+    /// Deeper lines and creases of ageing skin.
     Wrinkles,
     /// Skin texture.
     Texture,
-    /// Enlarged pores.
+    /// Visibly enlarged pores, often on the nose and cheeks.
     EnlargedPores,
-    /// Hyperpigmentation.
+    /// Dark patches or uneven skin tone, e.g. sun spots.
     Hyperpigmentation,
-    /// Stretch marks.
+    /// Stretch marks (striae), usually treated as the BODY area.
     StretchMarks,
 }
 

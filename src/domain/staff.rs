@@ -66,7 +66,8 @@ pub enum LicenseKind {
     /// Registered Nurse.
     #[sea_orm(string_value = "RN")]
     Rn,
-    /// Licensed esthetician.
+    /// Licensed esthetician (LE), a skin-care professional licensed by the
+    /// issuing state.
     #[sea_orm(string_value = "LICENSED_ESTHETICIAN")]
     LicensedEsthetician,
 }

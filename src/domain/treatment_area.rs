@@ -13,22 +13,22 @@ pub enum TreatmentArea {
     /// Around the eyes; treated with a roller or a shallow pen setting.
     #[sea_orm(string_value = "PERIORBITAL")]
     Periorbital,
-    /// The forehead.
+    /// The forehead; guideline depth 0.25-0.5 mm by default.
     #[sea_orm(string_value = "FOREHEAD")]
     Forehead,
-    /// The nose.
+    /// The nose; guideline depth 0.25-0.5 mm by default.
     #[sea_orm(string_value = "NOSE")]
     Nose,
     /// The upper lip and around the mouth.
     #[sea_orm(string_value = "PERIORAL")]
     Perioral,
-    /// The cheeks.
+    /// The cheeks; guideline depth 0.5-1.5 mm by default.
     #[sea_orm(string_value = "CHEEKS")]
     Cheeks,
     /// The chin and jawline.
     #[sea_orm(string_value = "CHIN_JAW")]
     ChinJaw,
-    /// The neck.
+    /// The neck; guideline depth 0.25-1.0 mm by default.
     #[sea_orm(string_value = "NECK")]
     Neck,
     /// The décolleté (upper chest).

@@ -284,7 +284,7 @@ macro_rules! connection_types {
         pub struct $edge {
             /// Opaque cursor of this node, for `after` or `before`.
             pub cursor: String,
-            /// The node.
+            #[doc = concat!("The `", stringify!($node), "` at this position of the page.")]
             pub node: $node,
         }
 

@@ -20,14 +20,17 @@ use std::{
     time::Duration,
 };
 
-use async_graphql::{Data, Executor, Request, Response, ServerError, ServerResult, Variables};
+use async_graphql::{
+    Data, Executor, Request, Response, ServerError, ServerResult, Variables,
+    parser::types::OperationType,
+};
 use futures_util::{StreamExt as _, stream::BoxStream};
 
 use super::{
     AppSchema,
     introspection::{check_introspection_shape, is_introspection_only},
     limits::QueryLimits,
-    operation::metric_label,
+    operation::{metric_label, selected_operation},
     persisted::PersistedOperations,
     variables::check_required_variables,
 };
@@ -38,6 +41,17 @@ use crate::{
 /// async-graphql's refusals when a document is over the depth or complexity
 /// limit (`validation/mod.rs`); [`Schemas`] replaces them with its own.
 const STOCK_LIMIT_REFUSALS: [&str; 2] = ["Query is too complex.", "Query is nested too deep."];
+
+/// What the HTTP handler needs to know of an operation that ran.
+#[derive(Clone, Debug, Default)]
+pub struct Ran {
+    /// The name it is counted under in the metrics (see [`metric_label`];
+    /// `None` for an unnamed one or one refused before it was parsed).
+    pub label: Option<String>,
+    /// Whether it was a mutation (its changes may be saved even when its
+    /// answer is withheld, so it must not be retried blindly).
+    pub mutation: bool,
+}
 
 /// The serving schema with the limits and allow-list it is run under.
 #[derive(Clone)]
@@ -111,22 +125,20 @@ impl Schemas {
         self.execute_counted(request).await.0
     }
 
-    /// [`Schemas::execute`], and the name the operation is counted under in
-    /// the metrics (see [`metric_label`]; `None` for an unnamed one or one
-    /// refused before it was parsed).
-    pub async fn execute_counted(&self, request: Request) -> (Response, Option<String>) {
-        let (request, schema, label) = match self.admit(request) {
+    /// [`Schemas::execute`], and what the HTTP handler needs to know of the
+    /// operation that ran.
+    pub async fn execute_counted(&self, request: Request) -> (Response, Ran) {
+        let (request, schema, ran) = match self.admit(request) {
             Ok(admitted) => admitted,
-            Err(error) => return (Response::from_errors(vec![error]), None),
+            Err(error) => return (Response::from_errors(vec![error]), Ran::default()),
         };
         let retained = Retained::of(&request);
         let response = schema.execute(request).await;
-        (self.explained(response, &retained).await, label)
+        (self.explained(response, &retained).await, ran)
     }
 
-    /// The request if it may run, the schema that runs it, and its metrics
-    /// label.
-    fn admit(&self, mut request: Request) -> ServerResult<(Request, &AppSchema, Option<String>)> {
+    /// The request if it may run, the schema that runs it, and what ran.
+    fn admit(&self, mut request: Request) -> ServerResult<(Request, &AppSchema, Ran)> {
         if let Some(list) = &self.persisted {
             request = list.admit(request)?;
         }
@@ -138,7 +150,11 @@ impl Schemas {
             .and_then(|data| data.downcast_ref::<RequestContext>())
             .is_none_or(|context| matches!(context.actor, crate::auth::actor::Actor::Anonymous));
         let document = request.parsed_query()?;
-        let label = metric_label(document, operation_name.as_deref(), anonymous);
+        let ran = Ran {
+            label: metric_label(document, operation_name.as_deref(), anonymous),
+            mutation: selected_operation(document, operation_name.as_deref())
+                .is_some_and(|operation| operation.ty == OperationType::Mutation),
+        };
         self.limits.check_document(document)?;
         check_required_variables(document, operation_name.as_deref(), &variables)?;
         let schema = match &self.introspecting {
@@ -148,7 +164,7 @@ impl Schemas {
             }
             _ => &self.serving,
         };
-        Ok((request, schema, label))
+        Ok((request, schema, ran))
     }
 
     /// The response, or, when async-graphql refused the operation for depth

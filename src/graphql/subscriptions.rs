@@ -31,7 +31,7 @@ pub struct FollowUpChangedEvent {
     pub follow_up_id: ID,
     /// Its procedure.
     pub procedure_id: ID,
-    /// Its kind.
+    /// Which check of the follow-up schedule it is, e.g. DAY_1_CHECK.
     pub kind: FollowUpKind,
     /// Its status now.
     pub status: FollowUpStatus,

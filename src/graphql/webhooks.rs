@@ -73,7 +73,8 @@ impl WebhookDelivery {
     async fn endpoint_id(&self) -> ID {
         ID(self.0.endpoint_id.to_string())
     }
-    /// The event type.
+    /// Which kind of event this delivery carries; it tells the receiver how to
+    /// read `payload`.
     async fn event_type(&self) -> WebhookEventType {
         self.0.event_type
     }

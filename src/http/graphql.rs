@@ -328,6 +328,9 @@ async fn run_operations(
     }
     let single = requests.len() == 1;
     let mut responses = Vec::with_capacity(requests.len());
+    // Whether a mutation ran: its changes are saved even if the answer is
+    // withheld.
+    let mut changed = false;
     for request in requests {
         let started = Instant::now();
         let request = request
@@ -337,11 +340,12 @@ async fn run_operations(
                 &state.app.db,
                 std::time::Duration::from_millis(state.app.config.batch_window_ms),
             ));
-        let (mut response, operation) = state.schemas.execute_counted(request).await;
+        let (mut response, ran) = state.schemas.execute_counted(request).await;
+        changed |= ran.mutation;
         response.errors.iter_mut().for_each(classify_error);
         audit_refusals(state, &context, &response.errors).await;
         state.app.metrics.record_operation(
-            operation.as_deref(),
+            ran.label.as_deref(),
             response.is_err(),
             started.elapsed(),
         );
@@ -352,7 +356,7 @@ async fn run_operations(
     let patience = Duration::from_secs(state.app.config.database.db_acquire_timeout_secs);
     match tokio::time::timeout(patience, context.audit_receipts.stored()).await {
         Ok(Ok(())) => {}
-        Ok(Err(_)) | Err(_) => return audit_unavailable(),
+        Ok(Err(_)) | Err(_) => return audit_unavailable(changed),
     }
     let retry_after = responses
         .iter()
@@ -539,14 +543,28 @@ fn internal_failure(error: AppError) -> Response {
     response
 }
 
-/// 503: the reads were done but the audit trail could not record them, so
-/// their answer is withheld.
-fn audit_unavailable() -> Response {
+/// The reads were done but the audit trail could not record them, so their
+/// answer is withheld: 503 with `Retry-After` for reads, which are safe to
+/// send again; for a request with a mutation, whose changes are saved, an
+/// answer that says so and does not invite a blind retry (200, no
+/// `Retry-After`, `data: null`).
+fn audit_unavailable(changed: bool) -> Response {
     let error_id = Uuid::now_v7();
-    tracing::error!(error_id = %error_id, "answer withheld: its read-audit rows were not stored");
+    tracing::error!(error_id = %error_id, changed, "answer withheld: its read-audit rows were not stored");
+    if changed {
+        return (
+            StatusCode::OK,
+            error_body(
+                ErrorCode::Internal,
+                "the change was saved, but the audit trail could not record the reads of its \
+                 answer, so the answer is withheld; read the record again instead of repeating the change",
+                Some(("errorId", json!(error_id.to_string()))),
+            ),
+        )
+            .into_response();
+    }
     service_unavailable(
-        "the audit trail could not record this request's reads, so the answer is withheld \
-         (a change the request made, if any, is saved); retry later",
+        "the audit trail could not record this request's reads, so the answer is withheld; retry later",
         ("retryAfterSeconds", json!(UNAVAILABLE_RETRY_AFTER_SECONDS)),
         UNAVAILABLE_RETRY_AFTER_SECONDS,
     )
@@ -583,6 +601,17 @@ mod tests {
 
     fn code(error: &ServerError) -> Option<GqlValue> {
         error.extensions.as_ref()?.get("code").cloned()
+    }
+
+    #[test]
+    fn a_withheld_answer_invites_a_retry_only_when_nothing_changed() {
+        let read = audit_unavailable(false);
+        assert_eq!(read.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(read.headers().contains_key(header::RETRY_AFTER));
+        // A mutation's changes are saved: repeating it could book twice.
+        let change = audit_unavailable(true);
+        assert_eq!(change.status(), StatusCode::OK);
+        assert!(!change.headers().contains_key(header::RETRY_AFTER));
     }
 
     #[test]

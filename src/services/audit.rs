@@ -58,6 +58,12 @@ const ROWS_PER_POSTGRES_COPY: usize = 20_000;
 const COMMANDS_PER_WAKE_UP: usize = 256;
 /// How long [`AuditSink::flush_within`] waits between attempts.
 const FLUSH_RETRY_PAUSE: Duration = Duration::from_millis(250);
+/// Longest pause after a failed write before rows are tried again, whatever
+/// `DERMAGRAPH_AUDIT_FLUSH_MS` says: readers wait for their rows.
+const MAX_RETRY_PAUSE: Duration = Duration::from_secs(1);
+/// Rows the writer holds in memory at most (a database refusing them for
+/// a long time); past it, it takes no more until some are stored.
+const MAX_PENDING_ROWS: usize = 200_000;
 
 /// What happened, to which record; the actor and request come from the
 /// [`RequestContext`].
@@ -313,13 +319,15 @@ impl AuditSink {
     /// Writes everything queued so far and waits for the attempt; answers
     /// how many rows are still unwritten because the database refused them
     /// (they stay queued for the next attempt).
+    /// A writer that has stopped answers `usize::MAX`: how many rows it took
+    /// with it is unknown, and none can be written any more.
     pub async fn flush(&self) -> usize {
         let (done, unwritten) = oneshot::channel();
         if self.sender.send(Command::Flush(done)).await.is_err() {
             tracing::error!("audit writer stopped; queued audit rows could not be flushed");
-            return 0;
+            return usize::MAX;
         }
-        unwritten.await.unwrap_or(0)
+        unwritten.await.unwrap_or(usize::MAX)
     }
 
     /// Flushes again and again while the database refuses the rows (as
@@ -329,7 +337,12 @@ impl AuditSink {
     pub async fn flush_within(&self, patience: Duration) -> usize {
         let deadline = tokio::time::Instant::now() + patience;
         loop {
-            let unwritten = self.flush().await;
+            // A writer that no longer takes commands (its memory full while
+            // the database refuses rows) must not hold shutdown forever.
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let unwritten = tokio::time::timeout(left, self.flush())
+                .await
+                .unwrap_or(usize::MAX);
             let now = tokio::time::Instant::now();
             if unwritten == 0 || now >= deadline {
                 return unwritten;
@@ -348,12 +361,18 @@ async fn run_writer(
     let mut ticker = tokio::time::interval(retry_every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut commands = Vec::with_capacity(COMMANDS_PER_WAKE_UP);
-    // After a failed attempt, the next waits this long (a flush excepted),
-    // so a database that is down is not tried once per read.
+    // After a failed attempt, the next waits a moment (a flush excepted),
+    // so a database that is down is not tried once per read; a success
+    // lifts the wait at once.
+    let pause = retry_every.min(MAX_RETRY_PAUSE);
     let mut retry_at = tokio::time::Instant::now();
     loop {
+        // Past the memory bound (the database refusing rows for long), the
+        // writer takes no more: readers then wait on the bounded channel
+        // and get 503 at their deadline instead of growing the queue.
+        let room = pending.rows.len() < MAX_PENDING_ROWS;
         tokio::select! {
-            received = receiver.recv_many(&mut commands, COMMANDS_PER_WAKE_UP) => {
+            received = receiver.recv_many(&mut commands, COMMANDS_PER_WAKE_UP), if room => {
                 if received == 0 {
                     write(&db, &mut pending).await;
                     return;
@@ -367,28 +386,34 @@ async fn run_writer(
                 }
                 // Group commit: everything that queued while the last batch
                 // was being stored goes in the next one, at once.
-                let due = !flushes.is_empty() || tokio::time::Instant::now() >= retry_at;
-                if due && !write(&db, &mut pending).await {
-                    retry_at = tokio::time::Instant::now() + retry_every;
+                if !flushes.is_empty() || tokio::time::Instant::now() >= retry_at {
+                    retry_at = next_attempt(write(&db, &mut pending).await, pause);
                 }
                 for done in flushes {
                     done.send(pending.rows.len()).ok();
                 }
             },
             _ = ticker.tick() => {
-                if !pending.rows.is_empty() && !write(&db, &mut pending).await {
-                    retry_at = tokio::time::Instant::now() + retry_every;
+                if !pending.rows.is_empty() {
+                    retry_at = next_attempt(write(&db, &mut pending).await, pause);
                 }
             }
         }
     }
 }
 
+/// When the writer may try again: at once after a success, after `pause`
+/// after a failure.
+fn next_attempt(stored_all: bool, pause: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    if stored_all { now } else { now + pause }
+}
+
 /// The rows the writer has yet to store, and the answers waiting on them.
 #[derive(Default)]
 struct Pending {
     /// Oldest first.
-    rows: Vec<audit_events::Model>,
+    rows: VecDeque<audit_events::Model>,
     /// How many of the first rows were in a failed attempt. Any failure
     /// counts, not only a lost answer (after which they may be stored
     /// already): telling the two apart is guesswork, and a retry that
@@ -441,7 +466,8 @@ async fn write(db: &DatabaseConnection, pending: &mut Pending) -> bool {
         } else {
             Attempt::First
         };
-        match insert_rows(db, &pending.rows[..count], attempt).await {
+        let rows = pending.rows.make_contiguous();
+        match insert_rows(db, &rows[..count], attempt).await {
             Ok(()) => pending.mark_stored(count),
             Err(error) => {
                 pending.maybe_stored = pending.maybe_stored.max(count);

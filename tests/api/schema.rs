@@ -63,3 +63,71 @@ async fn every_type_field_argument_and_enum_value_is_described() {
         "schema items without a description: {missing:#?}"
     );
 }
+
+/// A name or description reduced to its words: camelCase and
+/// SCREAMING_CASE split, lower-cased, punctuation and filler words dropped.
+fn normalized(text: &str) -> String {
+    let mut spaced = String::new();
+    let mut previous_lower = false;
+    for ch in text.chars() {
+        if ch.is_uppercase() && previous_lower {
+            spaced.push(' ');
+        }
+        previous_lower = ch.is_lowercase();
+        spaced.push(ch);
+    }
+    spaced
+        .to_lowercase()
+        .split(|ch: char| !ch.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty() && !["the", "a", "an", "its", "of", "this"].contains(word))
+        .collect()
+}
+
+/// Why a description tells a client nothing, if it does not.
+fn uninformative(name: &str, item: &Value) -> Option<String> {
+    let text = item["description"].as_str()?;
+    (normalized(text) == normalized(name) || text.starts_with("Implement the "))
+        .then(|| text.to_owned())
+}
+
+#[tokio::test]
+async fn no_description_only_repeats_its_name() {
+    let response = dermagraph::graphql::bare_schema()
+        .execute(INTROSPECTION)
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().unwrap();
+    let builtin = ["String", "Int", "Float", "Boolean", "ID"];
+    // The DateTime scalar still carries async-graphql's default text; it is
+    // being replaced by the clinic's own scalar in parallel work.
+    let exempt = ["DateTime"];
+    let mut offenders = Vec::new();
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        if name.starts_with("__") || builtin.contains(&name) || exempt.contains(&name) {
+            continue;
+        }
+        if let Some(text) = uninformative(name, ty) {
+            offenders.push(format!("{name}: {text:?}"));
+        }
+        for list in ["fields", "inputFields", "enumValues"] {
+            for item in ty[list].as_array().into_iter().flatten() {
+                let item_name = item["name"].as_str().unwrap();
+                let path = format!("{name}.{item_name}");
+                if let Some(text) = uninformative(item_name, item) {
+                    offenders.push(format!("{path}: {text:?}"));
+                }
+                for arg in item["args"].as_array().into_iter().flatten() {
+                    let arg_name = arg["name"].as_str().unwrap();
+                    if let Some(text) = uninformative(arg_name, arg) {
+                        offenders.push(format!("{path}({arg_name}): {text:?}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "descriptions that only repeat the name; say what the value means to the clinic: {offenders:#?}"
+    );
+}

@@ -37,11 +37,13 @@ impl Consultation {
     async fn id(&self) -> ID {
         ID(self.0.core().id.to_string())
     }
-    /// The patient.
+    /// The patient seen at this consultation. Reading it is audited; callers
+    /// who may not read patients get FORBIDDEN.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
         load_patient(ctx, self.0.core().patient_id, "Consultation.patient").await
     }
-    /// The provider.
+    /// The provider who holds the consultation; it blocks their calendar for
+    /// its time.
     async fn provider(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         load_user(ctx, self.0.core().provider_id).await
     }
@@ -137,7 +139,7 @@ pub struct ConsultationAssessment {
     pub concerns: Vec<SkinConcern>,
     /// Areas proposed for treatment.
     pub treatment_areas: Vec<TreatmentArea>,
-    /// Notes.
+    /// The provider's free-text notes of the assessment.
     pub notes: String,
     /// Photo references.
     pub photos: Vec<PhotoReference>,
@@ -212,7 +214,8 @@ pub struct ScreeningAnswersView {
     pub active_skin_infection: bool,
     /// Active herpes simplex outbreak.
     pub active_herpes_outbreak: bool,
-    /// Pregnant.
+    /// The patient is pregnant: an absolute contraindication, treatment is
+    /// blocked.
     pub pregnant: bool,
     /// Open wounds in the area.
     pub open_wounds: bool,
@@ -222,7 +225,8 @@ pub struct ScreeningAnswersView {
     pub keloid_history: bool,
     /// Takes anticoagulants or has a bleeding disorder.
     pub anticoagulants_or_bleeding_disorder: bool,
-    /// Uncontrolled diabetes.
+    /// The patient has uncontrolled diabetes: a relative contraindication,
+    /// which blocks treatment unless a provider records an override reason.
     pub uncontrolled_diabetes: bool,
     /// Immunosuppression, chemotherapy or radiotherapy.
     pub immunosuppression: bool,
@@ -409,7 +413,8 @@ pub struct ScheduleConsultationInput {
 /// The booked consultation.
 #[derive(SimpleObject)]
 pub struct ScheduleConsultationPayload {
-    /// The consultation.
+    /// The booked consultation, SCHEDULED, with the `version` to pass for later
+    /// changes.
     pub consultation: Consultation,
 }
 
@@ -456,7 +461,8 @@ pub struct AssessmentInput {
     /// Areas proposed for treatment.
     #[graphql(default)]
     pub treatment_areas: Vec<TreatmentArea>,
-    /// Notes.
+    /// The provider's free-text notes of the assessment (up to 10,000
+    /// characters).
     #[graphql(default)]
     pub notes: String,
     /// Photo references.
@@ -492,7 +498,8 @@ pub struct TreatmentPlanInput {
     pub interval_days: Option<i32>,
     /// Areas to treat.
     pub areas: Vec<TreatmentArea>,
-    /// Goals.
+    /// What the patient hopes the series achieves, as the provider words it
+    /// (free text; cut at 4,000 characters).
     #[graphql(default)]
     pub goals: String,
 }
@@ -515,7 +522,8 @@ pub struct CompleteConsultationInput {
     pub id: ID,
     /// The `version` you last read.
     pub expected_version: i32,
-    /// The assessment.
+    /// The provider's findings at this consultation: concerns, proposed areas,
+    /// notes and photos; empty when omitted.
     #[graphql(default)]
     pub assessment: AssessmentInput,
     /// Answers to every screening question.
@@ -551,7 +559,8 @@ pub struct RecordScreeningInput {
 /// The recorded screening.
 #[derive(SimpleObject)]
 pub struct RecordScreeningPayload {
-    /// The screening.
+    /// The screening just recorded, with its findings and whether it
+    /// `clearsTreatment`; it stays valid for the policy's `screeningValidDays`.
     pub screening: Screening,
 }
 

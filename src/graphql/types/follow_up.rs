@@ -138,7 +138,8 @@ impl FollowUp {
             .and_then(|rows| rows.into_iter().next())
             .map(Procedure))
     }
-    /// The patient.
+    /// The patient to contact. Reading it is audited; callers who may not read
+    /// patients get FORBIDDEN.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
         load_patient(ctx, self.0.core().patient_id, "FollowUp.patient").await
     }
@@ -159,9 +160,10 @@ impl FollowUp {
 /// An adverse event reported at a follow-up (R-ADVERSE).
 #[derive(SimpleObject, Clone, Debug)]
 pub struct AdverseEvent {
-    /// Kind.
+    /// What happened, by category (R-ADVERSE); `description` gives the details.
     pub kind: AdverseEventKind,
-    /// Severity.
+    /// How serious it is, as judged by whoever took the report; any severity
+    /// flags the procedure.
     pub severity: Severity,
     /// What the patient describes.
     pub description: String,
@@ -216,9 +218,11 @@ impl From<Step> for AftercareStep {
 /// An adverse event to report.
 #[derive(InputObject)]
 pub struct AdverseEventInput {
-    /// Kind.
+    /// What happened, by category (R-ADVERSE); use OTHER for anything not
+    /// listed.
     pub kind: AdverseEventKind,
-    /// Severity.
+    /// How serious it is, in your judgement; any severity flags the procedure
+    /// and notifies providers.
     pub severity: Severity,
     /// What the patient describes.
     pub description: String,
@@ -242,7 +246,8 @@ pub struct CompleteFollowUpInput {
     pub nsaid_taken: Option<bool>,
     /// An adverse event, if one was reported.
     pub adverse_event: Option<AdverseEventInput>,
-    /// Notes.
+    /// Free-text notes of the call or the attempt (up to 4,000 characters);
+    /// only admins and providers read them back.
     pub notes: Option<String>,
 }
 
@@ -286,7 +291,7 @@ pub struct RescheduleFollowUpInput {
 /// The moved follow-up.
 #[derive(SimpleObject)]
 pub struct RescheduleFollowUpPayload {
-    /// The follow-up.
+    /// The follow-up with its new `dueAt` and `version`.
     pub follow_up: FollowUp,
 }
 
@@ -304,7 +309,7 @@ pub struct CancelFollowUpInput {
 /// The cancelled follow-up.
 #[derive(SimpleObject)]
 pub struct CancelFollowUpPayload {
-    /// The follow-up.
+    /// The follow-up, now CANCELLED, with its reason and new `version`.
     pub follow_up: FollowUp,
 }
 

@@ -215,7 +215,8 @@ impl From<Session> for SessionPayload {
 pub struct LoginInput {
     /// Login email (case-insensitive).
     pub email: String,
-    /// Password.
+    /// The account's password. A wrong one fails with UNAUTHENTICATED; repeated
+    /// failures are throttled (RATE_LIMITED, with the seconds to wait).
     #[graphql(secret)]
     pub password: String,
 }
@@ -246,7 +247,8 @@ pub struct LogoutPayload {
 /// A password change by the signed-in user.
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
-    /// The current password.
+    /// The signed-in user's password in use now, to confirm it is them; a wrong
+    /// one fails with BAD_USER_INPUT.
     #[graphql(secret)]
     pub current_password: String,
     /// The new password, 12 to 128 characters.
@@ -269,7 +271,8 @@ pub struct CreateUserInput {
     pub email: String,
     /// Name shown to colleagues.
     pub display_name: String,
-    /// Role.
+    /// What the account may do: ADMIN, PROVIDER (needs a `license`) or
+    /// FRONT_DESK.
     pub role: Role,
     /// Initial password, 12 to 128 characters.
     #[graphql(secret)]

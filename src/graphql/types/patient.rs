@@ -40,18 +40,18 @@ super::row_object!(
     Patient(patients::Model)
 );
 
-/// A postal address.
+/// The patient's postal address as recorded; any part may be absent.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct PostalAddress {
     /// Street and number.
     pub line1: Option<String>,
     /// Apartment, suite.
     pub line2: Option<String>,
-    /// City.
+    /// City or town of the address.
     pub city: Option<String>,
     /// State or region.
     pub region: Option<String>,
-    /// Postal code.
+    /// Postal or ZIP code, as written.
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     pub country: Option<String>,
@@ -60,7 +60,7 @@ pub struct PostalAddress {
 /// Consent to be contacted on one channel (R-CONTACT).
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ChannelConsent {
-    /// The channel.
+    /// The contact channel this consent is about: PHONE, TEXT or EMAIL.
     pub channel: ContactChannel,
     /// Whether the patient consents now.
     pub granted: bool,
@@ -208,7 +208,8 @@ impl Patient {
     async fn preferred_name(&self) -> Option<&str> {
         self.0.preferred_name.as_deref()
     }
-    /// Date of birth.
+    /// The patient's date of birth (`YYYY-MM-DD`), from which `age` is
+    /// computed; absent if not recorded.
     async fn date_of_birth(&self) -> Option<Date> {
         self.0.date_of_birth.map(Into::into)
     }
@@ -222,7 +223,8 @@ impl Patient {
     async fn sex_at_birth(&self) -> Option<&str> {
         self.0.sex_at_birth.as_deref()
     }
-    /// Pronouns.
+    /// The pronouns the patient uses, as they gave them (e.g. `she/her`);
+    /// absent if not given.
     async fn pronouns(&self) -> Option<&str> {
         self.0.pronouns.as_deref()
     }
@@ -471,11 +473,11 @@ pub struct PostalAddressInput {
     pub line1: Option<String>,
     /// Apartment, suite.
     pub line2: Option<String>,
-    /// City.
+    /// City or town of the address (up to 100 characters).
     pub city: Option<String>,
     /// State or region.
     pub region: Option<String>,
-    /// Postal code.
+    /// Postal or ZIP code, as written (up to 20 characters).
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     pub country: Option<String>,
@@ -492,7 +494,8 @@ pub struct MedicalHistoryInput {
     pub medications: String,
     /// Last isotretinoin dose.
     pub isotretinoin_last_dose: Option<Date>,
-    /// Takes anticoagulants.
+    /// Whether the patient takes anticoagulants (blood thinners), a relative
+    /// contraindication to micro-needling (R-SCREENING); false when omitted.
     #[graphql(default)]
     pub takes_anticoagulants: bool,
     /// Conditions of the contraindication list.
@@ -550,9 +553,12 @@ pub struct CreatePatientInput {
     pub date_of_birth: Option<Date>,
     /// Sex assigned at birth.
     pub sex_at_birth: Option<String>,
-    /// Pronouns.
+    /// The pronouns the patient uses, free text as they give them, e.g.
+    /// `she/her` (up to 32 characters).
     pub pronouns: Option<String>,
-    /// Email.
+    /// The patient's email address, checked and stored lower-cased. It is used
+    /// to reach the patient (with EMAIL consent) and to match consultation
+    /// requests to them (R-DEDUP).
     pub email: Option<String>,
     /// Phone; stored in E.164 (US numbers may omit +1).
     pub phone: Option<String>,
@@ -583,15 +589,19 @@ pub struct UpdatePatientInput {
     pub last_name: Option<String>,
     /// Name the patient goes by.
     pub preferred_name: Option<String>,
-    /// Date of birth.
+    /// Corrected date of birth (`YYYY-MM-DD`, in the past, and the patient at
+    /// least the policy's minimum age).
     pub date_of_birth: Option<Date>,
     /// Sex assigned at birth.
     pub sex_at_birth: Option<String>,
-    /// Pronouns.
+    /// The pronouns the patient uses, e.g. `she/her` (up to 32 characters);
+    /// omit or leave empty to keep the current ones.
     pub pronouns: Option<String>,
-    /// Email.
+    /// New email address, checked and stored lower-cased; omit or leave empty
+    /// to keep the current one.
     pub email: Option<String>,
-    /// Phone.
+    /// New phone number, stored in E.164 (US numbers may omit +1); omit or
+    /// leave empty to keep the current one.
     pub phone: Option<String>,
     /// Postal address (fields given replace those stored).
     pub address: Option<PostalAddressInput>,
@@ -710,14 +720,15 @@ pub struct RevokeContactConsentInput {
 /// The patient with the consent now in force.
 #[derive(SimpleObject)]
 pub struct RecordContactConsentPayload {
-    /// The patient.
+    /// The patient, whose `contactConsent` now shows the channels just granted.
     pub patient: Patient,
 }
 
 /// The patient with the consent now in force.
 #[derive(SimpleObject)]
 pub struct RevokeContactConsentPayload {
-    /// The patient.
+    /// The patient, whose `contactConsent` now shows the channels just
+    /// withdrawn.
     pub patient: Patient,
 }
 

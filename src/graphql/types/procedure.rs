@@ -53,7 +53,8 @@ impl Procedure {
     async fn id(&self) -> ID {
         ID(self.0.core().id.to_string())
     }
-    /// The patient.
+    /// The patient treated. Reading it is audited; callers who may not read
+    /// patients get FORBIDDEN.
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
         load_patient(ctx, self.0.core().patient_id, "Procedure.patient").await
     }
@@ -360,7 +361,8 @@ pub struct PostCareRecord {
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(name = "ChartedRecord")]
 pub struct ChartedRecordView {
-    /// Clinical notes.
+    /// The provider's free-text clinical notes of the procedure, as they read
+    /// in this version of the chart.
     pub clinical_notes: String,
     /// The skin's immediate response.
     pub immediate_response: Option<String>,
@@ -368,7 +370,8 @@ pub struct ChartedRecordView {
     pub lipopeptide_booster: Option<bool>,
     /// Moisturizer applied.
     pub moisturizer: Option<bool>,
-    /// Sunscreen SPF.
+    /// SPF of the sunscreen applied after needling (30 or more); absent if not
+    /// charted.
     pub sunscreen_spf: Option<i32>,
 }
 
@@ -448,7 +451,7 @@ impl DeviceSession {
     async fn id(&self) -> ID {
         ID(self.0.core().id.to_string())
     }
-    /// The device.
+    /// The pen or roller used in this session.
     async fn device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Device>> {
         Ok(ctx
             .data::<Loaders>()?
@@ -458,7 +461,8 @@ impl DeviceSession {
             .and_then(|rows| rows.into_iter().next())
             .map(Device))
     }
-    /// The cartridge.
+    /// The needle cartridge used in this session; single-use, so it belongs to
+    /// this procedure only.
     async fn cartridge(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Cartridge>> {
         Ok(ctx
             .data::<Loaders>()?
@@ -490,7 +494,7 @@ impl DeviceSession {
     async fn passes(&self) -> i32 {
         self.0.core().passes
     }
-    /// Pattern.
+    /// How the device was moved over the area, e.g. CROSSHATCH.
     #[graphql(guard = "Allow::CLINICAL")]
     async fn pattern(&self, ctx: &Context<'_>) -> async_graphql::Result<NeedlingPattern> {
         Ok(self.0.whole(ctx).await?.pattern)
@@ -500,7 +504,8 @@ impl DeviceSession {
     async fn speed_setting(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
         Ok(self.0.whole(ctx).await?.speed_setting.as_deref())
     }
-    /// Glide medium.
+    /// What was applied so the device glides over the skin, e.g. `hyaluronic
+    /// acid serum`; absent if none was charted.
     #[graphql(guard = "Allow::CLINICAL")]
     async fn glide_medium(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
         Ok(self.0.whole(ctx).await?.glide_medium.as_deref())
@@ -543,11 +548,11 @@ impl Device {
     async fn kind(&self) -> DeviceKind {
         self.0.kind
     }
-    /// Manufacturer.
+    /// The device's maker as on its label, e.g. `Dermapen`.
     async fn manufacturer(&self) -> &str {
         &self.0.manufacturer
     }
-    /// Model.
+    /// The maker's model name or number, e.g. `4` for a Dermapen 4.
     async fn model(&self) -> &str {
         &self.0.model
     }
@@ -579,7 +584,8 @@ impl Device {
     async fn last_serviced_on(&self) -> Option<Date> {
         self.0.last_serviced_on.map(Into::into)
     }
-    /// Notes.
+    /// Free-text remarks about the device (e.g. its service history), kept by
+    /// admins; empty when there are none.
     async fn notes(&self) -> &str {
         &self.0.notes
     }
@@ -621,7 +627,8 @@ impl Cartridge {
     async fn needle_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
         Ok(self.0.whole(ctx).await?.needle_count)
     }
-    /// Needle geometry.
+    /// The needle arrangement as printed on the pack, e.g. `round, 16-pin`;
+    /// absent if not recorded.
     async fn needle_geometry(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
         Ok(self.0.whole(ctx).await?.needle_geometry.as_deref())
     }
@@ -686,7 +693,8 @@ pub struct ScheduleProcedureInput {
 /// The booked procedure.
 #[derive(SimpleObject)]
 pub struct ScheduleProcedurePayload {
-    /// The procedure.
+    /// The booked procedure, SCHEDULED. A retry with the same `idempotencyKey`
+    /// returns this same procedure.
     pub procedure: Procedure,
 }
 
@@ -742,11 +750,14 @@ pub struct StartProcedurePayload {
 pub struct CartridgeInput {
     /// Serial or UDI.
     pub serial: String,
-    /// Lot number.
+    /// The manufacturing lot printed on the pack: required for a serial not yet
+    /// registered, otherwise it must match the registered one. Recalls are
+    /// traced by lot (`cartridgeLotExposure`).
     pub lot_number: Option<String>,
     /// Needles (1-1000).
     pub needle_count: Option<i32>,
-    /// Needle geometry.
+    /// The needle arrangement as printed on the pack, e.g. `round, 16-pin`
+    /// (optional, up to 100 characters).
     pub needle_geometry: Option<String>,
     /// Labelled maximum depth, millimetres.
     pub max_depth_mm: Option<f64>,
@@ -785,7 +796,7 @@ pub struct AddDeviceSessionInput {
     pub depth_override_reason: Option<String>,
     /// Passes over the area (1-20).
     pub passes: i32,
-    /// Pattern.
+    /// How the device was moved over the area, e.g. CROSSHATCH.
     pub pattern: NeedlingPattern,
     /// Speed setting as labelled on the device.
     pub speed_setting: Option<String>,
@@ -802,7 +813,8 @@ pub struct AddDeviceSessionInput {
 /// The charted session and its procedure.
 #[derive(SimpleObject)]
 pub struct AddDeviceSessionPayload {
-    /// The procedure.
+    /// The procedure after this session was charted: its `areas` now include
+    /// the area needled, and its `version` is new when that added an area.
     pub procedure: Procedure,
     /// The session.
     pub device_session: DeviceSession,
@@ -840,7 +852,9 @@ pub struct CompleteProcedureInput {
     pub post_care: PostCareInput,
     /// The skin's immediate response.
     pub immediate_response: Option<String>,
-    /// Clinical notes.
+    /// The provider's free-text clinical notes (up to 10,000 characters). The
+    /// signature freezes them; after it they change only through
+    /// `amendProcedure`.
     pub clinical_notes: Option<String>,
 }
 
@@ -943,9 +957,11 @@ crate::connection_types!(
 pub struct CreateDeviceInput {
     /// Pen or roller.
     pub kind: DeviceKind,
-    /// Manufacturer.
+    /// The device's maker as on its label, e.g. `Dermapen` (up to 100
+    /// characters).
     pub manufacturer: String,
-    /// Model.
+    /// The maker's model name or number, e.g. `4` for a Dermapen 4 (up to 100
+    /// characters).
     pub model: String,
     /// Serial number (unique).
     pub serial: String,
@@ -959,7 +975,8 @@ pub struct CreateDeviceInput {
     pub regulatory_id: Option<String>,
     /// Last service date.
     pub last_serviced_on: Option<Date>,
-    /// Notes.
+    /// Free-text remarks about the device for staff, e.g. its service history
+    /// (up to 4,000 characters).
     pub notes: Option<String>,
 }
 
@@ -1030,11 +1047,13 @@ pub struct UpdateDevicePayload {
 pub struct RegisterCartridgeInput {
     /// Serial or UDI (unique).
     pub serial: String,
-    /// Lot number.
+    /// The manufacturing lot printed on the pack (up to 64 characters); recalls
+    /// are traced by lot (`cartridgeLotExposure`).
     pub lot_number: String,
     /// Needles (1-1000).
     pub needle_count: i32,
-    /// Needle geometry.
+    /// The needle arrangement as printed on the pack, e.g. `round, 16-pin`
+    /// (optional, up to 100 characters).
     pub needle_geometry: Option<String>,
     /// Labelled maximum depth, millimetres.
     pub max_depth_mm: f64,
@@ -1058,7 +1077,8 @@ impl From<RegisterCartridgeInput> for CartridgeSpec {
 /// The registered cartridge.
 #[derive(SimpleObject)]
 pub struct RegisterCartridgePayload {
-    /// The cartridge.
+    /// The registered cartridge, unused: chart it in a device session by its
+    /// serial, once.
     pub cartridge: Cartridge,
 }
 
