@@ -1,18 +1,19 @@
-//! `POST /graphql` executes operations; `GET /graphql` only serves GraphiQL.
+//! `POST /graphql` executes operations (`GET /graphql` only serves GraphiQL,
+//! from `explorer`).
 //!
 //! Operations run only from a JSON body: no queries in URLs (they end up in
 //! logs and browser history) and no form posts (CSRF).
 
 use std::time::{Duration, Instant};
 
-use async_graphql::{BatchRequest, BatchResponse, ServerError, http::GraphiQLSource};
+use async_graphql::{BatchRequest, BatchResponse, ServerError};
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     Extension, Json,
     body::{Body, Bytes},
     extract::{ConnectInfo, State},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
@@ -35,13 +36,6 @@ use crate::{
     services::audit::AuditEvent,
 };
 
-/// Content Security Policy of the GraphiQL page, which loads its scripts
-/// from unpkg.
-const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-    style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://graphql.org; \
-    font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; worker-src 'self' blob:; \
-    frame-ancestors 'none'";
-
 /// A GraphQL-shaped error body for answers given before execution.
 pub(super) fn error_body(
     code: ErrorCode,
@@ -55,30 +49,8 @@ pub(super) fn error_body(
     Json(json!({ "errors": [{ "message": message, "extensions": extensions }] }))
 }
 
-fn reject(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+pub(super) fn reject(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     (status, error_body(code, message, None)).into_response()
-}
-
-/// GraphiQL, when enabled; it never executes the `?query=` it may be given.
-pub(super) async fn graphiql(State(state): State<HttpState>) -> Response {
-    if !state.app.config.graphiql_enabled() {
-        return reject(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            "GraphiQL is disabled on this server; send operations with POST /graphql",
-        );
-    }
-    let page = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .title("dermagraph GraphiQL")
-        .finish();
-    let mut response = Html(page).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(GRAPHIQL_CSP),
-    );
-    response
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the layers every response goes through
 //! (request id, tracing, metrics, panic safety, CORS, security headers).
 
+mod explorer;
 mod graphql;
 mod health;
 mod middleware;
@@ -42,7 +43,8 @@ pub fn router(state: AppState) -> Router {
         app: state.clone(),
     };
     let mut router = Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", get(explorer::page).post(graphql::execute))
+        .route("/graphql/assets/{file}", get(explorer::asset))
         .route("/graphql/ws", get(subscriptions::subscriptions))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

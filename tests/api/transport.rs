@@ -42,6 +42,52 @@ async fn graphiql_get_serves_html_and_never_executes_the_query_string() {
 }
 
 #[tokio::test]
+async fn graphiql_loads_only_from_this_server() {
+    for_each_backend(|app| async move {
+        let page = app.client().get(app.url("/graphql")).send().await.unwrap();
+        let csp = page.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+        assert!(
+            !csp.contains("http"),
+            "the page may load from elsewhere: {csp}"
+        );
+        let body = page.text().await.unwrap();
+        let assets: Vec<&str> = body
+            .split('"')
+            .filter(|part| part.starts_with("/graphql/assets/"))
+            .collect();
+        assert!(assets.len() >= 6, "{body}");
+        assert!(!body.contains("unpkg") && !body.contains("://"), "{body}");
+        for asset in assets {
+            let response = app.client().get(app.url(asset)).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{asset}");
+            let kind = response.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                ["text/javascript", "text/css", "image/svg+xml"]
+                    .iter()
+                    .any(|expected| kind.starts_with(expected)),
+                "{asset}: {kind}"
+            );
+            assert!(!response.bytes().await.unwrap().is_empty(), "{asset}");
+        }
+        let missing = app
+            .client()
+            .get(app.url("/graphql/assets/secrets.env"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn graphiql_is_off_in_production() {
     for_each_backend_with(
         |config| {
@@ -51,6 +97,13 @@ async fn graphiql_is_off_in_production() {
         |app| async move {
             let response = app.client().get(app.url("/graphql")).send().await.unwrap();
             assert_eq!(response.status(), 404);
+            let asset = app
+                .client()
+                .get(app.url("/graphql/assets/graphiql.min.js"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(asset.status(), 404);
             let response = app
                 .gql("{ __schema { queryType { name } } }", json!({}), None)
                 .await;
