@@ -50,8 +50,8 @@ impl AuditQuery {
                 .map(|id| parse_id(id, "filter.patientId"))
                 .transpose()?,
             action: filter.action,
-            from: filter.from,
-            to: filter.to,
+            from: filter.from.map(Into::into),
+            to: filter.to.map(Into::into),
         };
         let (rows, total) = list_audit_events(&state.db, &filter, &page).await?;
         Ok(connection(

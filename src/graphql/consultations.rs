@@ -92,8 +92,8 @@ impl ConsultationQuery {
             patient_id: parse_optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
             provider_id: parse_optional_id(filter.provider_id.as_ref(), "filter.providerId")?,
             status: filter.status,
-            from: filter.from,
-            to: filter.to,
+            from: filter.from.map(Into::into),
+            to: filter.to.map(Into::into),
         };
         let (rows, total) = consultations::list_consultations(&state.db, &filter, &page).await?;
         let events = rows.rows.iter().map(|row| {
@@ -141,7 +141,7 @@ impl ConsultationMutation {
             request_context(ctx)?,
             parse_id(&input.patient_id, "patientId")?,
             parse_id(&input.provider_id, "providerId")?,
-            input.starts_at,
+            input.starts_at.into(),
             input.duration_minutes,
         )
         .await?;
@@ -259,7 +259,7 @@ impl ConsultationMutation {
             parse_id(&input.patient_id, "patientId")?,
             &input.template_version,
             &input.signer_name,
-            input.signed_at,
+            input.signed_at.map(Into::into),
             witness,
         )
         .await?;

@@ -55,8 +55,8 @@ impl FollowUpQuery {
             kind: filter.kind,
             patient_id: parse_optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
             procedure_id: parse_optional_id(filter.procedure_id.as_ref(), "filter.procedureId")?,
-            due_from: filter.due_from,
-            due_to: filter.due_to,
+            due_from: filter.due_from.map(Into::into),
+            due_to: filter.due_to.map(Into::into),
             overdue: filter.overdue,
             due_today: filter.due_today,
         };
@@ -123,7 +123,7 @@ impl FollowUpMutation {
             request_context(ctx)?,
             parse_id(&input.id, "id")?,
             input.expected_version,
-            input.due_at,
+            input.due_at.into(),
         )
         .await?;
         Ok(RescheduleFollowUpPayload {

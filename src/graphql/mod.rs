@@ -10,6 +10,7 @@ pub mod intake;
 pub mod introspection;
 pub mod limits;
 pub mod loaders;
+pub mod nulls;
 pub mod operation;
 pub mod pagination;
 pub mod patients;

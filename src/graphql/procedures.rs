@@ -1,7 +1,7 @@
 //! Procedures, the schedule, devices and cartridges.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 
 use super::{
     app_state,
@@ -106,8 +106,8 @@ impl ProcedureQuery {
             patient_id: parse_optional_id(filter.patient_id.as_ref(), "filter.patientId")?,
             provider_id: parse_optional_id(filter.provider_id.as_ref(), "filter.providerId")?,
             status: filter.status,
-            from: filter.from,
-            to: filter.to,
+            from: filter.from.map(Into::into),
+            to: filter.to.map(Into::into),
         };
         let (rows, total) = procedures::list_procedures(&state.db, &filter, &page).await?;
         let read: Vec<_> = rows.rows.iter().collect();
@@ -135,8 +135,8 @@ impl ProcedureQuery {
     async fn schedule(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "First instant of the range.")] from: DateTime<Utc>,
-        #[graphql(desc = "First instant after the range.")] to: DateTime<Utc>,
+        #[graphql(desc = "First instant of the range.")] from: Timestamp,
+        #[graphql(desc = "First instant after the range.")] to: Timestamp,
         #[graphql(desc = "Only this provider's appointments.")] provider_id: Option<ID>,
         #[graphql(desc = "Also list cancelled appointments.", default = false)]
         include_cancelled: bool,
@@ -145,7 +145,8 @@ impl ProcedureQuery {
         let request = request_context(ctx)?;
         let provider = parse_optional_id(provider_id.as_ref(), "providerId")?;
         let appointments =
-            procedures::schedule_between(&state.db, from, to, provider, include_cancelled).await?;
+            procedures::schedule_between(&state.db, from.0, to.0, provider, include_cancelled)
+                .await?;
         for appointment in &appointments {
             let (entity, id, patient) = appointment.audit_key();
             state
@@ -250,7 +251,7 @@ impl ProcedureMutation {
                 input.treatment_plan_id.as_ref(),
                 "treatmentPlanId",
             )?,
-            starts_at: input.starts_at,
+            starts_at: input.starts_at.into(),
             duration_minutes: input.duration_minutes,
             areas: input.areas.into_iter().collect(),
             idempotency_key: input.idempotency_key,
@@ -310,8 +311,8 @@ impl ProcedureMutation {
             speed_setting: input.speed_setting,
             glide_medium: input.glide_medium,
             clinical_endpoint: input.clinical_endpoint,
-            started_at: input.started_at,
-            ended_at: input.ended_at,
+            started_at: input.started_at.into(),
+            ended_at: input.ended_at.into(),
         };
         let (procedure, session) = procedures::add_device_session(
             &app_state(ctx)?.db,

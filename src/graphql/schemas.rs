@@ -30,6 +30,7 @@ use super::{
     AppSchema,
     introspection::{check_introspection_shape, is_introspection_only},
     limits::QueryLimits,
+    nulls::{FieldTypes, complete as complete_nulls},
     operation::{metric_label, selected_operation},
     persisted::PersistedOperations,
     variables::check_required_variables,
@@ -68,6 +69,9 @@ pub struct Schemas {
     /// without the data limits (see [`super::introspection`]); built on
     /// first use.
     introspecting: Option<Arc<OnceLock<AppSchema>>>,
+    /// Field types for putting spec nulls where fields failed (see
+    /// [`super::nulls`]); read from the schema on the first field error.
+    field_types: Arc<OnceLock<FieldTypes>>,
 }
 
 /// What an operation's refusal is explained from, kept while it runs.
@@ -114,6 +118,7 @@ impl Schemas {
             persisted: state.persisted_operations.clone(),
             serving: serving.data(state).finish(),
             explaining: Arc::default(),
+            field_types: Arc::default(),
             limits,
         }
     }
@@ -134,7 +139,25 @@ impl Schemas {
         };
         let retained = Retained::of(&request);
         let response = schema.execute(request).await;
-        (self.explained(response, &retained).await, ran)
+        let response = self.explained(response, &retained).await;
+        (self.with_spec_nulls(response, &retained), ran)
+    }
+
+    /// `response` with `null` where its fields failed, as the spec says
+    /// (async-graphql leaves their keys out).
+    fn with_spec_nulls(&self, mut response: Response, retained: &Retained) -> Response {
+        if response.errors.iter().any(|error| !error.path.is_empty()) {
+            let types = self
+                .field_types
+                .get_or_init(|| FieldTypes::from_sdl(&self.serving.sdl()));
+            complete_nulls(
+                &mut response,
+                &retained.query,
+                retained.operation_name.as_deref(),
+                types,
+            );
+        }
+        response
     }
 
     /// The request if it may run, the schema that runs it, and what ran.
@@ -229,6 +252,7 @@ impl Executor for Schemas {
                 let receipts = receipts.clone();
                 async move {
                     let response = schemas.explained(response, &retained).await;
+                    let response = schemas.with_spec_nulls(response, &retained);
                     match tokio::time::timeout(schemas.audit_patience, receipts.stored()).await {
                         Ok(Ok(())) => response,
                         Ok(Err(_)) | Err(_) => audit_unavailable(),

@@ -1,7 +1,7 @@
 //! Partner webhooks: endpoints, deliveries and redelivery (admins).
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::{
     app_state, page_cost,
@@ -49,12 +49,12 @@ impl WebhookEndpoint {
         self.0.consecutive_failures
     }
     /// When it was disabled after repeated failures.
-    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
-        self.0.disabled_at
+    async fn disabled_at(&self) -> Option<Timestamp> {
+        self.0.disabled_at.map(Into::into)
     }
     /// When it was registered.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 }
 
@@ -91,10 +91,11 @@ impl WebhookDelivery {
         self.0.attempts
     }
     /// When the next attempt is due.
-    async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
+    async fn next_attempt_at(&self) -> Option<Timestamp> {
         (self.0.status == DeliveryStatus::Pending)
-            .then(|| DateTime::from_timestamp_millis(self.0.next_attempt_at_ms))
+            .then(|| chrono::DateTime::from_timestamp_millis(self.0.next_attempt_at_ms))
             .flatten()
+            .map(Timestamp)
     }
     /// HTTP status of the last attempt.
     async fn last_status_code(&self) -> Option<i32> {
@@ -105,12 +106,12 @@ impl WebhookDelivery {
         self.0.last_error.as_deref()
     }
     /// When it was delivered.
-    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
-        self.0.delivered_at
+    async fn delivered_at(&self) -> Option<Timestamp> {
+        self.0.delivered_at.map(Into::into)
     }
     /// When the event happened.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 }
 

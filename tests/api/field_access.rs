@@ -205,6 +205,39 @@ fn has_value(value: &Value, path: &[String], leaf: &str) -> bool {
     }
 }
 
+/// The requested keys missing from the objects along `path` under `value`
+/// (the spec puts every requested key in `data`: `null` where a field
+/// failed, or a `null` above it when the failed field is non-null).
+fn keys_missing(value: &Value, path: &[String], leaves: &[&str], at: &str) -> Vec<String> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .flat_map(|(index, item)| keys_missing(item, path, leaves, &format!("{at}[{index}]")))
+            .collect(),
+        Value::Object(map) => match path.split_first() {
+            Some((first, rest)) => match map.get(first) {
+                Some(inner) => keys_missing(inner, rest, leaves, &format!("{at}.{first}")),
+                None => vec![format!("{at}.{first}")],
+            },
+            None => {
+                let mut missing: Vec<String> = leaves
+                    .iter()
+                    .filter(|leaf| !map.contains_key(**leaf))
+                    .map(|leaf| format!("{at}.{leaf}"))
+                    .collect();
+                missing.extend(
+                    map.keys()
+                        .filter(|key| !leaves.contains(&key.as_str()))
+                        .map(|key| format!("{at}.{key} (not requested)")),
+                );
+                missing
+            }
+        },
+        _ => Vec::new(),
+    }
+}
+
 fn outcome(response: &Value, path: &[String], leaf: &str) -> Outcome {
     let refused = refused_paths(response);
     let mut full = path.to_vec();
@@ -333,6 +366,11 @@ async fn every_field_is_read_only_by_whom_its_class_and_its_root_admit() {
                             error["extensions"]["code"].as_str(), Some("FORBIDDEN" | "UNAUTHENTICATED" | "NOT_FOUND"))),
                         "{who} {query}: {response}"
                     );
+                    let names: Vec<&str> = leaves.iter().map(|field| field.name.as_str()).collect();
+                    let missing = keys_missing(&response["data"], &route.path, &names, "data");
+                    if !missing.is_empty() {
+                        violations.push(format!("{who} {query}: keys missing from data: {missing:?}"));
+                    }
                     let root_open = root_admits.get(&(route.type_name.clone(), who.clone())).copied();
                     for leaf in &leaves {
                         let seen = outcome(&response, &route.path, &leaf.name);

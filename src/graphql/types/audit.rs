@@ -1,7 +1,7 @@
 //! `AuditEvent` and its filter.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, InputObject, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::{
     domain::audit::{ActorKind, AuditAction, AuditOutcome},
@@ -16,7 +16,7 @@ pub struct AuditEvent {
     /// The entry's id (time-ordered).
     pub id: ID,
     /// When it happened.
-    pub occurred_at: DateTime<Utc>,
+    pub occurred_at: Timestamp,
     /// Kind of actor.
     pub actor_kind: ActorKind,
     /// The user or API client id.
@@ -46,7 +46,7 @@ impl From<audit_events::Model> for AuditEvent {
         let id = |uuid: uuid::Uuid| ID(uuid.to_string());
         Self {
             id: id(row.id),
-            occurred_at: row.occurred_at,
+            occurred_at: row.occurred_at.into(),
             actor_kind: row.actor_kind,
             actor_id: row.actor_id.map(id),
             actor_role: row.actor_role,
@@ -72,9 +72,9 @@ pub struct AuditEventFilter {
     /// Only this action.
     pub action: Option<AuditAction>,
     /// Only entries at or after this time.
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<Timestamp>,
     /// Only entries before this time.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<Timestamp>,
 }
 
 crate::connection_types!(

@@ -2,9 +2,9 @@
 //! their inputs and payloads.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
-use crate::graphql::scalars::{Date, instant};
+use crate::graphql::scalars::{Date, Timestamp, instant};
 
 use super::{
     identity::{User, load_user},
@@ -48,11 +48,11 @@ impl Consultation {
         load_user(ctx, self.0.core().provider_id).await
     }
     /// Start.
-    async fn starts_at(&self) -> DateTime<Utc> {
+    async fn starts_at(&self) -> Timestamp {
         instant(self.0.core().starts_at_s)
     }
     /// End.
-    async fn ends_at(&self) -> DateTime<Utc> {
+    async fn ends_at(&self) -> Timestamp {
         instant(self.0.core().ends_at_s)
     }
     /// Length in minutes.
@@ -109,12 +109,12 @@ impl Consultation {
             .map(Screening))
     }
     /// When it was booked.
-    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
-        Ok(self.0.whole(ctx).await?.created_at)
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Timestamp> {
+        Ok(self.0.whole(ctx).await?.created_at.into())
     }
     /// When it last changed.
-    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
-        Ok(self.0.whole(ctx).await?.updated_at)
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Timestamp> {
+        Ok(self.0.whole(ctx).await?.updated_at.into())
     }
     /// Version for optimistic locking.
     async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
@@ -159,8 +159,8 @@ impl Screening {
     }
     /// When it was recorded; it stays valid for the policy's
     /// `screeningValidDays`.
-    async fn recorded_at(&self) -> DateTime<Utc> {
-        self.0.recorded_at
+    async fn recorded_at(&self) -> Timestamp {
+        self.0.recorded_at.into()
     }
     /// The provider who recorded it.
     async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
@@ -309,8 +309,8 @@ impl TreatmentPlan {
     }
     /// Goals (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn goals(&self) -> &str {
-        &self.0.goals
+    async fn goals(&self) -> Option<&str> {
+        Some(&self.0.goals)
     }
     /// Where the plan stands.
     async fn status(&self) -> PlanStatus {
@@ -355,8 +355,8 @@ impl TreatmentPlan {
         load_user(ctx, self.0.created_by).await
     }
     /// When it was made.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 }
 
@@ -381,8 +381,8 @@ impl InformedConsent {
         &self.0.signer_name
     }
     /// When it was signed.
-    async fn signed_at(&self) -> DateTime<Utc> {
-        self.0.signed_at
+    async fn signed_at(&self) -> Timestamp {
+        self.0.signed_at.into()
     }
     /// The witnessing provider.
     async fn witness(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
@@ -392,8 +392,8 @@ impl InformedConsent {
         }
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 }
 
@@ -405,7 +405,7 @@ pub struct ScheduleConsultationInput {
     /// The provider.
     pub provider_id: ID,
     /// Start (in the future).
-    pub starts_at: DateTime<Utc>,
+    pub starts_at: Timestamp,
     /// Length in minutes (10-480).
     pub duration_minutes: i32,
 }
@@ -574,7 +574,7 @@ pub struct SignConsentInput {
     /// Full name of the signer.
     pub signer_name: String,
     /// When it was signed (default: now).
-    pub signed_at: Option<DateTime<Utc>>,
+    pub signed_at: Option<Timestamp>,
     /// The witnessing provider.
     pub witness_id: Option<ID>,
 }
@@ -596,9 +596,9 @@ pub struct ConsultationFilter {
     /// Only this status.
     pub status: Option<ConsultationStatus>,
     /// Starting at or after.
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<Timestamp>,
     /// Starting before.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<Timestamp>,
 }
 
 crate::connection_types!(
@@ -635,6 +635,10 @@ async fn latest_procedure_day<'a>(
         .filter(|row| row.status.counts())
         .map(|row| row.starts_at_s)
         .max()
-        .map(|start| clinic_day(instant(start), policy.time_zone));
-    Ok((latest, clinic_day(Utc::now(), policy.time_zone), policy))
+        .map(|start| clinic_day(instant(start).0, policy.time_zone));
+    Ok((
+        latest,
+        clinic_day(chrono::Utc::now(), policy.time_zone),
+        policy,
+    ))
 }

@@ -1,15 +1,15 @@
 //! `FollowUp`, the aftercare plan, and their inputs and payloads.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
-use crate::graphql::scalars::{Date, instant};
+use crate::graphql::scalars::{Date, Timestamp, instant};
 
 use super::{
     identity::{User, load_user},
     patient::{Patient, load_patient},
     procedure::Procedure,
 };
+use crate::graphql::types::may_withhold;
 use crate::{
     auth::guards::Allow,
     domain::{
@@ -40,13 +40,13 @@ impl FollowUp {
         self.0.core().kind
     }
     /// When it is due.
-    async fn due_at(&self) -> DateTime<Utc> {
+    async fn due_at(&self) -> Timestamp {
         instant(self.0.core().due_at_s)
     }
     /// Pending and past its due time.
     async fn overdue(&self) -> bool {
         let row = self.0.core();
-        row.status == FollowUpStatus::Pending && row.due_at_s < Utc::now().timestamp()
+        row.status == FollowUpStatus::Pending && row.due_at_s < chrono::Utc::now().timestamp()
     }
     /// The channel to use (one the patient consents to).
     async fn channel(&self) -> ContactChannel {
@@ -61,11 +61,8 @@ impl FollowUp {
         Ok(self.0.whole(ctx).await?.attempts)
     }
     /// The last attempt.
-    async fn last_attempt_at(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
-        Ok(self.0.whole(ctx).await?.last_attempt_at)
+    async fn last_attempt_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Timestamp>> {
+        Ok(self.0.whole(ctx).await?.last_attempt_at.map(Into::into))
     }
     /// The channel used when it was completed.
     async fn channel_used(
@@ -76,10 +73,13 @@ impl FollowUp {
     }
     /// Symptoms the patient reported (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn symptoms(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Symptom>> {
-        Ok(split_codes::<Symptom>(&self.0.whole(ctx).await?.symptoms)
-            .into_iter()
-            .collect())
+    async fn symptoms(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Symptom>>> {
+        may_withhold(async {
+            Ok(split_codes::<Symptom>(&self.0.whole(ctx).await?.symptoms)
+                .into_iter()
+                .collect())
+        })
+        .await
     }
     /// Whether the patient took an NSAID (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
@@ -104,8 +104,8 @@ impl FollowUp {
     }
     /// Notes of the call (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
-        Ok(&self.0.whole(ctx).await?.notes)
+    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        may_withhold(async { Ok(self.0.whole(ctx).await?.notes.as_str()) }).await
     }
     /// Why it was cancelled (staff).
     #[graphql(guard = "Allow::STAFF")]
@@ -113,11 +113,8 @@ impl FollowUp {
         Ok(self.0.whole(ctx).await?.cancel_reason.as_deref())
     }
     /// When it was completed.
-    async fn completed_at(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
-        Ok(self.0.whole(ctx).await?.completed_at)
+    async fn completed_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Timestamp>> {
+        Ok(self.0.whole(ctx).await?.completed_at.map(Into::into))
     }
     /// Who completed it (staff member; empty for partners).
     async fn completed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
@@ -144,12 +141,12 @@ impl FollowUp {
         load_patient(ctx, self.0.core().patient_id, "FollowUp.patient").await
     }
     /// When it was created.
-    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
-        Ok(self.0.whole(ctx).await?.created_at)
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Timestamp> {
+        Ok(self.0.whole(ctx).await?.created_at.into())
     }
     /// When it last changed.
-    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
-        Ok(self.0.whole(ctx).await?.updated_at)
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Timestamp> {
+        Ok(self.0.whole(ctx).await?.updated_at.into())
     }
     /// Version for optimistic locking.
     async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
@@ -285,7 +282,7 @@ pub struct RescheduleFollowUpInput {
     /// The `version` you last read.
     pub expected_version: i32,
     /// The new due time (from now to two years ahead).
-    pub due_at: DateTime<Utc>,
+    pub due_at: Timestamp,
 }
 
 /// The moved follow-up.
@@ -325,9 +322,9 @@ pub struct FollowUpFilter {
     /// Only this procedure.
     pub procedure_id: Option<ID>,
     /// Due at or after.
-    pub due_from: Option<DateTime<Utc>>,
+    pub due_from: Option<Timestamp>,
     /// Due before.
-    pub due_to: Option<DateTime<Utc>>,
+    pub due_to: Option<Timestamp>,
     /// Pending and past due (true), or not (false).
     pub overdue: Option<bool>,
     /// Due today in the clinic's time zone.

@@ -2,9 +2,8 @@
 //! `Viewer`, `SessionPayload` and their inputs and payloads.
 
 use async_graphql::{ID, InputObject, SimpleObject, Union};
-use chrono::{DateTime, Utc};
 
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{Date, Timestamp};
 
 use crate::{
     auth::guards::Allow,
@@ -37,7 +36,7 @@ pub struct User {
     pub id: ID,
     /// Login email (lower-cased; never shown to partners).
     #[graphql(guard = "Allow::NOT_PARTNERS")]
-    pub email: String,
+    pub email: Option<String>,
     /// Name shown to colleagues and on charts.
     pub display_name: String,
     /// What the user may do.
@@ -52,11 +51,11 @@ pub struct User {
     /// providers performed (under the `PERFORMER_AND_SUPERVISORS` amendment
     /// policy; never shown to partners).
     #[graphql(guard = "Allow::NOT_PARTNERS")]
-    pub supervises_amendments: bool,
+    pub supervises_amendments: Option<bool>,
     /// When the account was created.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When the account last changed.
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
     /// Version for optimistic locking; pass it as `expectedVersion` to `updateUser`.
     pub version: i32,
 }
@@ -74,13 +73,13 @@ impl From<&users::Model> for User {
         Self {
             license: license_of(user).map(License::from),
             id: ID(user.id.to_string()),
-            email: user.email.clone(),
+            email: Some(user.email.clone()),
             display_name: user.display_name.clone(),
             role: user.role,
             active: user.active,
-            supervises_amendments: user.supervises_amendments,
-            created_at: user.created_at,
-            updated_at: user.updated_at,
+            supervises_amendments: Some(user.supervises_amendments),
+            created_at: user.created_at.into(),
+            updated_at: user.updated_at.into(),
             version: user.version,
         }
     }
@@ -148,11 +147,11 @@ pub struct ApiClient {
     /// False once revoked; a revoked key is refused at once.
     pub active: bool,
     /// When the client was created.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When the key was last used (to the minute).
-    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<Timestamp>,
     /// When the client was revoked.
-    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<Timestamp>,
     /// Version for optimistic locking.
     pub version: i32,
 }
@@ -168,9 +167,9 @@ impl From<api_clients::Model> for ApiClient {
             name: client.name,
             key_prefix: client.key_prefix,
             active: client.active,
-            created_at: client.created_at,
-            last_used_at: client.last_used_at,
-            revoked_at: client.revoked_at,
+            created_at: client.created_at.into(),
+            last_used_at: client.last_used_at.map(Into::into),
+            revoked_at: client.revoked_at.map(Into::into),
             version: client.version,
         }
     }
@@ -194,7 +193,7 @@ pub struct SessionPayload {
     /// the old one stops working. Store it securely.
     pub refresh_token: String,
     /// When the access token expires; refresh the session before then.
-    pub access_token_expires_at: DateTime<Utc>,
+    pub access_token_expires_at: Timestamp,
     /// The signed-in user.
     pub user: User,
 }
@@ -204,7 +203,7 @@ impl From<Session> for SessionPayload {
         Self {
             access_token: session.access_token,
             refresh_token: session.refresh_token,
-            access_token_expires_at: session.access_token_expires_at,
+            access_token_expires_at: session.access_token_expires_at.into(),
             user: session.user.into(),
         }
     }

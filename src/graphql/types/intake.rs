@@ -1,7 +1,7 @@
 //! `ConsultationRequest` and its inputs and payloads.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::patient::{Patient, load_patient};
 use crate::{
@@ -55,8 +55,8 @@ impl ConsultationRequest {
         &self.0.consent_text_version
     }
     /// When the consent was given.
-    async fn consented_at(&self) -> DateTime<Utc> {
-        self.0.consented_at
+    async fn consented_at(&self) -> Timestamp {
+        self.0.consented_at.into()
     }
     /// How the request arrived.
     async fn source(&self) -> RequestSource {
@@ -87,8 +87,8 @@ impl ConsultationRequest {
         self.0.contact_attempts
     }
     /// The last call-back attempt.
-    async fn last_contacted_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_contacted_at
+    async fn last_contacted_at(&self) -> Option<Timestamp> {
+        self.0.last_contacted_at.map(Into::into)
     }
     /// An existing patient with the same email or phone (R-DEDUP): a
     /// suggestion to link on conversion, never merged silently.
@@ -106,12 +106,12 @@ impl ConsultationRequest {
         }
     }
     /// When the request arrived.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
     }
     /// Version for optimistic locking.
     async fn version(&self) -> i32 {

@@ -30,6 +30,19 @@ macro_rules! row_object {
 }
 pub(crate) use row_object;
 
+/// The answer of a field some callers may not read (it has a guard): such a
+/// field is nullable in the schema, so that a refusal makes only it `null`
+/// (with FORBIDDEN at its path), not the object around it, as the spec's
+/// error propagation would for a non-null field. Readers always get a value.
+///
+/// # Errors
+/// The field's own error.
+pub(crate) async fn may_withhold<T>(
+    answer: impl std::future::Future<Output = async_graphql::Result<T>>,
+) -> async_graphql::Result<Option<T>> {
+    answer.await.map(Some)
+}
+
 pub mod audit;
 pub mod consultation;
 pub mod follow_up;

@@ -3,15 +3,15 @@
 use std::{collections::BTreeSet, sync::Arc};
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{Date, Timestamp};
 
 use super::{
     consultation::{Consultation, InformedConsent, Screening, TreatmentPlan},
     follow_up::FollowUp,
     procedure::Procedure,
 };
+use crate::graphql::types::may_withhold;
 use crate::{
     auth::guards::Allow,
     domain::{
@@ -65,7 +65,7 @@ pub struct ChannelConsent {
     /// Whether the patient consents now.
     pub granted: bool,
     /// When this was recorded (absent if never recorded).
-    pub recorded_at: Option<DateTime<Utc>>,
+    pub recorded_at: Option<Timestamp>,
     /// Where it came from: WEB_FORM, PHONE, PARTNER:<name>, STAFF.
     pub source: Option<String>,
     /// Version of the consent text shown.
@@ -77,7 +77,7 @@ impl From<&contact_consents::Model> for ChannelConsent {
         Self {
             channel: row.channel,
             granted: row.granted,
-            recorded_at: Some(row.recorded_at),
+            recorded_at: Some(row.recorded_at.into()),
             source: Some(row.source.clone()),
             consent_text_version: row.consent_text_version.clone(),
         }
@@ -101,7 +101,7 @@ pub struct MedicalHistory {
     /// Clinical notes.
     pub notes: String,
     /// When it last changed.
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
 }
 
 impl From<medical_histories::Model> for MedicalHistory {
@@ -115,7 +115,7 @@ impl From<medical_histories::Model> for MedicalHistory {
             isotretinoin_last_dose: row.isotretinoin_last_dose.map(Into::into),
             takes_anticoagulants: row.takes_anticoagulants,
             notes: row.notes,
-            updated_at: row.updated_at,
+            updated_at: row.updated_at.into(),
         }
     }
 }
@@ -217,7 +217,7 @@ impl Patient {
     async fn age(&self) -> Option<i32> {
         self.0
             .date_of_birth
-            .map(|dob| age_on(dob, Utc::now().date_naive()))
+            .map(|dob| age_on(dob, chrono::Utc::now().date_naive()))
     }
     /// Sex assigned at birth, as recorded.
     async fn sex_at_birth(&self) -> Option<&str> {
@@ -317,10 +317,12 @@ impl Patient {
     }
     /// What the patient wants treated (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn skin_concerns(&self) -> Vec<SkinConcern> {
-        split_codes::<SkinConcern>(&self.0.skin_concerns)
-            .into_iter()
-            .collect()
+    async fn skin_concerns(&self) -> Option<Vec<SkinConcern>> {
+        Some(
+            split_codes::<SkinConcern>(&self.0.skin_concerns)
+                .into_iter()
+                .collect(),
+        )
     }
     /// The medical history (clinical; every read is audited).
     #[graphql(guard = "Allow::CLINICAL")]
@@ -350,52 +352,64 @@ impl Patient {
     /// The patient's consultations, by start time (staff, or partners with
     /// `schedule:read`).
     #[graphql(guard = "Allow::SCHEDULE_READERS")]
-    async fn consultations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Consultation>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .consultations_by_patient
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Consultation)
-            .collect())
+    async fn consultations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<Consultation>>> {
+        may_withhold(async {
+            Ok(ctx
+                .data::<Loaders>()?
+                .consultations_by_patient
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(Consultation)
+                .collect())
+        })
+        .await
     }
     /// The patient's procedures, by start time (staff, or partners with
     /// `schedule:read`).
     #[graphql(guard = "Allow::SCHEDULE_READERS")]
-    async fn procedures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Procedure>> {
-        let rows = ctx
-            .data::<Loaders>()?
-            .procedures_by_patient
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        let (state, request) = (app_state(ctx)?, request_context(ctx)?);
-        let events = rows.iter().map(|row| {
-            AuditEvent::new(AuditAction::Read)
-                .entity(EntityType::Procedure, Some(row.core().id))
-                .patient(self.0.id)
-        });
-        state
-            .audit
-            .record_all(request, "Patient.procedures", events)
-            .await;
-        Ok(rows.into_iter().map(Procedure).collect())
+    async fn procedures(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Procedure>>> {
+        may_withhold(async {
+            let rows = ctx
+                .data::<Loaders>()?
+                .procedures_by_patient
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default();
+            let (state, request) = (app_state(ctx)?, request_context(ctx)?);
+            let events = rows.iter().map(|row| {
+                AuditEvent::new(AuditAction::Read)
+                    .entity(EntityType::Procedure, Some(row.core().id))
+                    .patient(self.0.id)
+            });
+            state
+                .audit
+                .record_all(request, "Patient.procedures", events)
+                .await;
+            Ok(rows.into_iter().map(Procedure).collect())
+        })
+        .await
     }
     /// The patient's follow-ups by due time (staff, or partners with
     /// `follow_ups:read`).
     #[graphql(guard = "Allow::FOLLOW_UP_READERS")]
-    async fn follow_ups(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FollowUp>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .follow_ups_by_patient
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(FollowUp)
-            .collect())
+    async fn follow_ups(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<FollowUp>>> {
+        may_withhold(async {
+            Ok(ctx
+                .data::<Loaders>()?
+                .follow_ups_by_patient
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(FollowUp)
+                .collect())
+        })
+        .await
     }
     /// The active treatment plan (R-SERIES), if any (staff).
     #[graphql(guard = "Allow::STAFF")]
@@ -432,16 +446,19 @@ impl Patient {
     async fn informed_consents(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<InformedConsent>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .informed_consents
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(InformedConsent)
-            .collect())
+    ) -> async_graphql::Result<Option<Vec<InformedConsent>>> {
+        may_withhold(async {
+            Ok(ctx
+                .data::<Loaders>()?
+                .informed_consents
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(InformedConsent)
+                .collect())
+        })
+        .await
     }
     /// Whether the patient is archived (hidden from default lists, not
     /// bookable; records are kept).
@@ -449,16 +466,16 @@ impl Patient {
         self.0.archived_at.is_some()
     }
     /// When the patient was archived.
-    async fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.0.archived_at
+    async fn archived_at(&self) -> Option<Timestamp> {
+        self.0.archived_at.map(Into::into)
     }
     /// When the patient was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
     /// When the patient last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
     }
     /// Version for optimistic locking; pass it as `expectedVersion`.
     async fn version(&self) -> i32 {

@@ -1,7 +1,7 @@
 //! `ClinicPolicy` and `DepthGuideline`.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::domain::{
     policy::{self, PolicyChanges},
@@ -111,8 +111,8 @@ impl ClinicPolicy {
     }
 
     /// When the policy was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
     }
 }
 

@@ -2,9 +2,8 @@
 //! `Appointment` union, and their inputs and payloads.
 
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, Union};
-use chrono::{DateTime, Utc};
 
-use crate::graphql::scalars::{Date, instant};
+use crate::graphql::scalars::{Date, Timestamp, instant};
 
 use super::{
     consultation::{Consultation, Screening, TreatmentPlan},
@@ -12,6 +11,7 @@ use super::{
     identity::{User, load_user},
     patient::{Patient, load_patient},
 };
+use crate::graphql::types::may_withhold;
 use crate::{
     auth::guards::Allow,
     domain::{
@@ -82,18 +82,18 @@ impl Procedure {
             .map(TreatmentPlan))
     }
     /// Start.
-    async fn starts_at(&self) -> DateTime<Utc> {
+    async fn starts_at(&self) -> Timestamp {
         instant(self.0.core().starts_at_s)
     }
     /// End.
-    async fn ends_at(&self) -> DateTime<Utc> {
+    async fn ends_at(&self) -> Timestamp {
         instant(self.0.core().ends_at_s)
     }
     /// The start it was booked for. `startsAt` moves to the real start when
     /// the session begins (so the protocol's intervals count from what
     /// happened); this keeps the appointment, for punctuality and no-show
     /// reports. Procedures booked before it was kept show their start.
-    async fn scheduled_starts_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+    async fn scheduled_starts_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Timestamp> {
         let row = self.0.whole(ctx).await?;
         Ok(instant(
             row.scheduled_starts_at_s.unwrap_or(row.starts_at_s),
@@ -126,8 +126,8 @@ impl Procedure {
         Ok(row.cancel_reason.as_deref())
     }
     /// When it was started.
-    async fn started_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
-        Ok(self.0.whole(ctx).await?.started_at)
+    async fn started_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Timestamp>> {
+        Ok(self.0.whole(ctx).await?.started_at.map(Into::into))
     }
     /// The pre-procedure checklist as charted at the start (R-PREP;
     /// clinical).
@@ -146,9 +146,9 @@ impl Procedure {
             .map(instant);
         Ok(Some(PrepRecord {
             numbing_product: product.clone(),
-            numbing_applied_at: applied_at,
+            numbing_applied_at: applied_at.into(),
             first_needle_at: first_needle,
-            numbing_dwell_minutes: first_needle.map(|first| dwell_minutes(applied_at, first)),
+            numbing_dwell_minutes: first_needle.map(|first| dwell_minutes(applied_at, first.0)),
         }))
     }
     /// The screening that cleared the start (R-SCREENING; clinical).
@@ -187,12 +187,15 @@ impl Procedure {
     async fn device_sessions(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<DeviceSession>> {
-        Ok(sessions_of(ctx, self.0.core().id)
-            .await?
-            .into_iter()
-            .map(DeviceSession)
-            .collect())
+    ) -> async_graphql::Result<Option<Vec<DeviceSession>>> {
+        may_withhold(async {
+            Ok(sessions_of(ctx, self.0.core().id)
+                .await?
+                .into_iter()
+                .map(DeviceSession)
+                .collect())
+        })
+        .await
     }
     /// What was applied after needling (R-POSTCARE; clinical).
     #[graphql(guard = "Allow::CLINICAL")]
@@ -207,19 +210,16 @@ impl Procedure {
     }
     /// Clinical notes (clinical).
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn clinical_notes(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
-        Ok(&self.0.whole(ctx).await?.clinical_notes)
+    async fn clinical_notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        may_withhold(async { Ok(self.0.whole(ctx).await?.clinical_notes.as_str()) }).await
     }
     /// When it was completed.
-    async fn completed_at(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
-        Ok(self.0.whole(ctx).await?.completed_at)
+    async fn completed_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Timestamp>> {
+        Ok(self.0.whole(ctx).await?.completed_at.map(Into::into))
     }
     /// When it was signed.
-    async fn signed_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
-        Ok(self.0.whole(ctx).await?.signed_at)
+    async fn signed_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Timestamp>> {
+        Ok(self.0.whole(ctx).await?.signed_at.map(Into::into))
     }
     /// Who signed it.
     async fn signed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
@@ -247,46 +247,55 @@ impl Procedure {
     async fn amendments(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<ProcedureAmendment>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .amendments_by_procedure
-            .load_one(self.0.core().id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(ProcedureAmendment)
-            .collect())
+    ) -> async_graphql::Result<Option<Vec<ProcedureAmendment>>> {
+        may_withhold(async {
+            Ok(ctx
+                .data::<Loaders>()?
+                .amendments_by_procedure
+                .load_one(self.0.core().id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(ProcedureAmendment)
+                .collect())
+        })
+        .await
     }
     /// The aftercare sheet: the timeline adapted to the areas treated,
     /// with calendar dates from the procedure's day (R-AFTERCARE; staff,
     /// the front desk included: it is what they tell callers).
     #[graphql(guard = "Allow::STAFF")]
-    async fn aftercare(&self, ctx: &Context<'_>) -> async_graphql::Result<AftercarePlan> {
-        let policy = ctx.data::<Loaders>()?.policy().await?;
-        let row = self.0.core();
-        let day = performed_day(row.starts_at_s, policy);
-        Ok(AftercarePlan {
-            procedure_date: day.into(),
-            steps: aftercare_plan(day, &split_codes(&row.areas))
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+    async fn aftercare(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AftercarePlan>> {
+        may_withhold(async {
+            let policy = ctx.data::<Loaders>()?.policy().await?;
+            let row = self.0.core();
+            let day = performed_day(row.starts_at_s, policy);
+            Ok(AftercarePlan {
+                procedure_date: day.into(),
+                steps: aftercare_plan(day, &split_codes(&row.areas))
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+            })
         })
+        .await
     }
     /// Its follow-ups by due time (staff, or partners with
     /// `follow_ups:read`).
     #[graphql(guard = "Allow::FOLLOW_UP_READERS")]
-    async fn follow_ups(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FollowUp>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .follow_ups_by_procedure
-            .load_one(self.0.core().id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(FollowUp)
-            .collect())
+    async fn follow_ups(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<FollowUp>>> {
+        may_withhold(async {
+            Ok(ctx
+                .data::<Loaders>()?
+                .follow_ups_by_procedure
+                .load_one(self.0.core().id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(FollowUp)
+                .collect())
+        })
+        .await
     }
     /// When an adverse event was reported after it (R-ADVERSE), if ever
     /// (clinical: that one happened is itself a clinical fact).
@@ -294,16 +303,16 @@ impl Procedure {
     async fn adverse_event_flagged_at(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
-        Ok(self.0.whole(ctx).await?.adverse_flagged_at)
+    ) -> async_graphql::Result<Option<Timestamp>> {
+        Ok(self.0.whole(ctx).await?.adverse_flagged_at.map(Into::into))
     }
     /// When it was booked.
-    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
-        Ok(self.0.whole(ctx).await?.created_at)
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Timestamp> {
+        Ok(self.0.whole(ctx).await?.created_at.into())
     }
     /// When it last changed.
-    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
-        Ok(self.0.whole(ctx).await?.updated_at)
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Timestamp> {
+        Ok(self.0.whole(ctx).await?.updated_at.into())
     }
     /// Version for optimistic locking.
     async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
@@ -338,9 +347,9 @@ pub struct PrepRecord {
     /// Numbing cream product.
     pub numbing_product: String,
     /// When it was applied.
-    pub numbing_applied_at: DateTime<Utc>,
+    pub numbing_applied_at: Timestamp,
     /// Start of the first device session.
-    pub first_needle_at: Option<DateTime<Utc>>,
+    pub first_needle_at: Option<Timestamp>,
     /// Minutes from application to the first needle (dwell time); absent
     /// until a device session is charted.
     pub numbing_dwell_minutes: Option<i64>,
@@ -405,8 +414,8 @@ impl ProcedureAmendment {
         load_user(ctx, self.0.amended_by).await
     }
     /// When.
-    async fn amended_at(&self) -> DateTime<Utc> {
-        self.0.amended_at
+    async fn amended_at(&self) -> Timestamp {
+        self.0.amended_at.into()
     }
     /// Why.
     async fn reason(&self) -> &str {
@@ -478,8 +487,8 @@ impl DeviceSession {
     }
     /// Needle depth in millimetres.
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn depth_mm(&self) -> f64 {
-        mm(self.0.core().depth_um)
+    async fn depth_mm(&self) -> Option<f64> {
+        Some(mm(self.0.core().depth_um))
     }
     /// Why the depth is outside the area's guideline range (R-DEPTH).
     #[graphql(guard = "Allow::CLINICAL")]
@@ -491,13 +500,13 @@ impl DeviceSession {
     }
     /// Passes over the area.
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn passes(&self) -> i32 {
-        self.0.core().passes
+    async fn passes(&self) -> Option<i32> {
+        Some(self.0.core().passes)
     }
     /// How the device was moved over the area, e.g. CROSSHATCH.
     #[graphql(guard = "Allow::CLINICAL")]
-    async fn pattern(&self, ctx: &Context<'_>) -> async_graphql::Result<NeedlingPattern> {
-        Ok(self.0.whole(ctx).await?.pattern)
+    async fn pattern(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NeedlingPattern>> {
+        may_withhold(async { Ok(self.0.whole(ctx).await?.pattern) }).await
     }
     /// Speed setting as labelled on the device.
     #[graphql(guard = "Allow::CLINICAL")]
@@ -515,15 +524,15 @@ impl DeviceSession {
     async fn clinical_endpoint(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<ClinicalEndpoint> {
-        Ok(self.0.whole(ctx).await?.clinical_endpoint)
+    ) -> async_graphql::Result<Option<ClinicalEndpoint>> {
+        may_withhold(async { Ok(self.0.whole(ctx).await?.clinical_endpoint) }).await
     }
     /// Start.
-    async fn started_at(&self) -> DateTime<Utc> {
+    async fn started_at(&self) -> Timestamp {
         instant(self.0.core().started_at_s)
     }
     /// End.
-    async fn ended_at(&self) -> DateTime<Utc> {
+    async fn ended_at(&self) -> Timestamp {
         instant(self.0.core().ended_at_s)
     }
     /// The provider who charted it.
@@ -590,12 +599,12 @@ impl Device {
         &self.0.notes
     }
     /// When it was registered.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
     }
     /// Version for optimistic locking.
     async fn version(&self) -> i32 {
@@ -641,8 +650,8 @@ impl Cartridge {
         self.0.core().expires_on.into()
     }
     /// When it was opened.
-    async fn opened_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
-        Ok(self.0.whole(ctx).await?.opened_at)
+    async fn opened_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Timestamp>> {
+        Ok(self.0.whole(ctx).await?.opened_at.map(Into::into))
     }
     /// Whether it was used (it never can be again).
     async fn used(&self) -> bool {
@@ -680,7 +689,7 @@ pub struct ScheduleProcedureInput {
     /// The treatment plan; the patient's active plan when omitted.
     pub treatment_plan_id: Option<ID>,
     /// Start (in the future).
-    pub starts_at: DateTime<Utc>,
+    pub starts_at: Timestamp,
     /// Length in minutes (10-480).
     pub duration_minutes: i32,
     /// Areas to treat (at least one).
@@ -708,7 +717,7 @@ pub struct PrepChecklistInput {
     /// Numbing cream product.
     pub numbing_product: String,
     /// When the numbing cream was applied (within the last 3 hours).
-    pub numbing_applied_at: DateTime<Utc>,
+    pub numbing_applied_at: Timestamp,
 }
 
 impl From<PrepChecklistInput> for PrepChecklist {
@@ -717,7 +726,7 @@ impl From<PrepChecklistInput> for PrepChecklist {
             area_free_of_topicals: input.area_free_of_topicals,
             consent_confirmed: input.consent_confirmed,
             numbing_product: input.numbing_product,
-            numbing_applied_at: input.numbing_applied_at,
+            numbing_applied_at: input.numbing_applied_at.into(),
         }
     }
 }
@@ -805,9 +814,9 @@ pub struct AddDeviceSessionInput {
     /// The clinical endpoint reached.
     pub clinical_endpoint: ClinicalEndpoint,
     /// Start.
-    pub started_at: DateTime<Utc>,
+    pub started_at: Timestamp,
     /// End (after the start, at most 4 hours later).
-    pub ended_at: DateTime<Utc>,
+    pub ended_at: Timestamp,
 }
 
 /// The charted session and its procedure.
@@ -939,9 +948,9 @@ pub struct ProcedureFilter {
     /// Only this status.
     pub status: Option<ProcedureStatus>,
     /// Starting at or after.
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<Timestamp>,
     /// Starting before.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<Timestamp>,
 }
 
 crate::connection_types!(
