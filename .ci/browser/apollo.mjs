@@ -7,6 +7,7 @@
 //   node .ci/browser/apollo.mjs BASE_URL ADMIN_ACCESS_TOKEN
 import assert from "node:assert/strict";
 import { ApolloClient, HttpLink, InMemoryCache, gql } from "@apollo/client";
+import { frontDeskToken } from "./clinic.mjs";
 
 const [base, adminToken] = process.argv.slice(2);
 if (!base || !adminToken) {
@@ -14,33 +15,7 @@ if (!base || !adminToken) {
   process.exit(2);
 }
 const endpoint = `${base}/graphql`;
-
-async function post(query, variables, token) {
-  const response = await fetch(endpoint, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return response.json();
-}
-
-// A front-desk account (created once; a rerun signs in again).
-const email = "ci-front-desk@clinic.test";
-const password = "front desk passphrase";
-await post(
-  `mutation CreateFrontDesk($input: CreateUserInput!) { createUser(input: $input) { user { id } } }`,
-  { input: { displayName: "CI Front Desk", email, password, role: "FRONT_DESK" } },
-  adminToken,
-);
-const login = await post(
-  `mutation Login($input: LoginInput!) { login(input: $input) { accessToken } }`,
-  { input: { email, password } },
-);
-const token = login.data?.login?.accessToken;
-assert.ok(token, `front desk login failed: ${JSON.stringify(login)}`);
+const token = await frontDeskToken(base, adminToken);
 
 let requests = 0;
 const client = new ApolloClient({

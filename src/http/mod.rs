@@ -8,6 +8,7 @@ mod middleware;
 mod rate_limit;
 pub mod server;
 mod subscriptions;
+mod ws_protocol;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::get};
 use http::{HeaderName, HeaderValue, Method, header};

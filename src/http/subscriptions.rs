@@ -4,24 +4,37 @@
 //! connection closes). A connection closes when its access token
 //! expires, when its caller's access ends (deactivation, a password or
 //! role change, a revoked key, or logout of its session; announced to
-//! every instance), and when the server shuts down.
+//! every instance), and when the server shuts down, each with its
+//! graphql-transport-ws close code (see `ws_protocol`).
 
 use std::{sync::Arc, time::Duration};
 
-use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use std::sync::Mutex;
+
+use async_graphql::{
+    Data,
+    http::{WebSocketProtocols, WsMessage},
+};
 use axum::{
-    extract::{State, WebSocketUpgrade},
-    response::Response,
+    extract::{
+        State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
+    response::{IntoResponse as _, Response},
 };
 use chrono::Utc;
-use http::{HeaderMap, HeaderValue, header};
+use futures_util::{SinkExt as _, StreamExt as _};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use super::HttpState;
+use super::{
+    HttpState,
+    ws_protocol::{self, Translator, init_refusal},
+};
 use crate::{
     auth::{actor::Actor, authenticate::authenticate},
+    error::ErrorCode,
     graphql::{
         loaders::Loaders,
         subscriptions::{OpenSubscriptions, SubscriptionLimits, SubscriptionSlots},
@@ -41,74 +54,186 @@ struct Bounds {
     session_id: Option<Uuid>,
 }
 
+/// Why the server ends a connection, and the close frame it says so with.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    /// `connection_init` did not arrive in time (graphql-transport-ws 4408).
+    InitTimeout,
+    /// The access token expired (4401: sign in again).
+    Expired,
+    /// The caller's access ended: deactivation, a password or role change,
+    /// a revoked key, logout (4403).
+    AccessEnded,
+    /// Events were missed, a revocation perhaps among them (1013: try
+    /// again, with credentials that are checked again).
+    Lagged,
+    /// The server is shutting down (1001: going away; reconnect elsewhere).
+    Shutdown,
+}
+
+impl Ending {
+    fn frame(self) -> CloseFrame {
+        let (code, reason) = match self {
+            Self::InitTimeout => (4408, "Connection initialisation timeout"),
+            Self::Expired => (
+                ws_protocol::UNAUTHORIZED,
+                "Unauthorized: the access token expired",
+            ),
+            Self::AccessEnded => (ws_protocol::FORBIDDEN, "Forbidden: access ended"),
+            Self::Lagged => (1013, "Try again: events were missed"),
+            Self::Shutdown => (1001, "The server is shutting down"),
+        };
+        CloseFrame {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Upgrades to a WebSocket and serves subscriptions on it.
+/// A request without a subprotocol both sides speak is refused with 400,
+/// as async-graphql-axum's extractor does.
 pub async fn subscriptions(
     State(state): State<HttpState>,
-    protocol: GraphQLProtocol,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let Some(protocol) = spoken_protocol(&headers) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            let mut closing = state.app.events.closing();
-            // Listening before the connection is initialised, so that a
-            // revocation right after it is not missed.
-            let mut events = state.app.events.subscribe();
-            let (bounds_tx, mut bounds) = watch::channel(None::<Bounds>);
-            let app = state.app.clone();
-            let open = state.subscriptions.clone();
-            let connection = GraphQLWebSocket::new(socket, state.schemas.clone(), protocol)
-                .on_connection_init(move |payload| connection_data(app, open, payload, bounds_tx))
-                .serve();
-            let init_within = state.app.config.connections.header_read_timeout();
-            let ended = async move {
-                // A connection that does not say who it is in time is
-                // closed, so unidentified sockets cannot pile up.
-                let known =
-                    match tokio::time::timeout(init_within, bounds.wait_for(Option::is_some)).await
-                    {
-                        Ok(Ok(known)) => *known,
-                        Ok(Err(_)) => None,
-                        Err(_) => return,
-                    };
-                let Some(known) = known else {
-                    return std::future::pending::<()>().await;
-                };
-                let expiry = async {
-                    match known.lifetime {
-                        Some(lifetime) => tokio::time::sleep(lifetime).await,
-                        None => std::future::pending::<()>().await,
-                    }
-                };
-                let revoked = async {
-                    let Some(actor_id) = known.actor_id else {
-                        return std::future::pending::<()>().await;
-                    };
-                    loop {
-                        match events.recv().await {
-                            Ok(event) if event.revokes(actor_id, known.session_id) => return,
-                            Ok(_) => {}
-                            // Events were skipped, a revocation perhaps among
-                            // them: close; the client reconnects with
-                            // credentials that are checked again.
-                            Err(broadcast::error::RecvError::Lagged(_)) => return,
-                            Err(broadcast::error::RecvError::Closed) => {
-                                return std::future::pending::<()>().await;
-                            }
-                        }
-                    }
-                };
-                tokio::select! {
-                    () = expiry => {},
-                    () = revoked => {},
-                }
-            };
-            tokio::select! {
-                () = connection => {},
-                () = ended => {},
-                _ = closing.wait_for(|closed| *closed) => {},
-            }
+        .on_upgrade(move |socket| serve(state, protocol, socket))
+}
+
+/// The first GraphQL subprotocol the client offers that the server speaks.
+fn spoken_protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)?
+        .to_str()
+        .ok()?
+        .split(',')
+        .find_map(|offered| offered.trim().parse().ok())
+}
+
+/// Serves one connection until the client leaves or the server ends it.
+async fn serve(state: HttpState, protocol: WebSocketProtocols, socket: WebSocket) {
+    let mut closing = state.app.events.closing();
+    // Listening before the connection is initialised, so that a
+    // revocation right after it is not missed.
+    let events = state.app.events.subscribe();
+    let (bounds_tx, bounds) = watch::channel(None::<Bounds>);
+    let app = state.app.clone();
+    let open = state.subscriptions.clone();
+    let translator = Arc::new(Mutex::new(Translator::new(protocol)));
+    let (mut sink, incoming) = socket.split();
+    let heard = Arc::clone(&translator);
+    let incoming = incoming
+        .take_while(|message| futures_util::future::ready(message.is_ok()))
+        .filter_map(|message| {
+            futures_util::future::ready(match message {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
+                _ => None,
+            })
         })
+        .inspect(move |bytes| {
+            if let Ok(mut translator) = heard.lock() {
+                translator.client_said(bytes);
+            }
+        });
+    let outgoing = async_graphql::http::WebSocket::new(state.schemas.clone(), incoming, protocol)
+        .on_connection_init(move |payload| connection_data(app, open, payload, bounds_tx))
+        .filter_map(move |message| {
+            futures_util::future::ready(
+                translator
+                    .lock()
+                    .ok()
+                    .and_then(|mut translator| translator.server_says(message)),
+            )
+        })
+        .map(|message| match message {
+            WsMessage::Text(text) => Message::Text(text.into()),
+            WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })),
+        });
+    let init_within = state.app.config.connections.header_read_timeout();
+    let ended = ending(bounds, events, init_within);
+    futures_util::pin_mut!(outgoing, ended);
+    loop {
+        tokio::select! {
+            message = outgoing.next() => {
+                let Some(message) = message else { break };
+                if sink.send(message).await.is_err() {
+                    return;
+                }
+            }
+            ending = &mut ended => {
+                let _ = sink.send(Message::Close(Some(ending.frame()))).await;
+                return;
+            }
+            () = shutdown(&mut closing) => {
+                let _ = sink.send(Message::Close(Some(Ending::Shutdown.frame()))).await;
+                return;
+            }
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// Resolves when the server starts shutting down.
+async fn shutdown(closing: &mut watch::Receiver<bool>) {
+    if closing.wait_for(|closed| *closed).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// When and why the server ends a connection: no `connection_init` in
+/// time, the access token's expiry, or the end of the caller's access.
+async fn ending(
+    mut bounds: watch::Receiver<Option<Bounds>>,
+    mut events: broadcast::Receiver<crate::events::DomainEvent>,
+    init_within: Duration,
+) -> Ending {
+    // A connection that does not say who it is in time is closed, so
+    // unidentified sockets cannot pile up.
+    let known = match tokio::time::timeout(init_within, bounds.wait_for(Option::is_some)).await {
+        Ok(Ok(known)) => *known,
+        Ok(Err(_)) => None,
+        Err(_) => return Ending::InitTimeout,
+    };
+    let Some(known) = known else {
+        // The initialisation was refused; the protocol closes the socket.
+        return std::future::pending().await;
+    };
+    let expiry = async {
+        match known.lifetime {
+            Some(lifetime) => tokio::time::sleep(lifetime).await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    let revoked = async {
+        let Some(actor_id) = known.actor_id else {
+            return std::future::pending().await;
+        };
+        loop {
+            match events.recv().await {
+                Ok(event) if event.revokes(actor_id, known.session_id) => {
+                    return Ending::AccessEnded;
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(_)) => return Ending::Lagged,
+                Err(broadcast::error::RecvError::Closed) => {
+                    return std::future::pending().await;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = expiry => Ending::Expired,
+        ending = revoked => ending,
+    }
 }
 
 /// The request data of a connection: the caller (refused unless signed
@@ -128,11 +253,16 @@ async fn connection_data(
     }
     let context = authenticate(&app, &headers, None, None)
         .await
-        .map_err(|error| error.into_graphql_error())?;
+        .map_err(|error| {
+            let code = error.code();
+            let message = error.into_graphql_error().message;
+            async_graphql::Error::new(init_refusal(code, &message))
+        })?;
     if matches!(context.actor, Actor::Anonymous) {
-        return Err(async_graphql::Error::new(
-            "UNAUTHENTICATED: send a valid access token or API key as `authorization` in connection_init",
-        ));
+        return Err(async_graphql::Error::new(init_refusal(
+            ErrorCode::Unauthenticated,
+            "send a valid access token or API key as `authorization` in connection_init",
+        )));
     }
     let bearer = token
         .and_then(|token| token.strip_prefix("Bearer "))

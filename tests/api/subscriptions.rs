@@ -54,6 +54,20 @@ async fn next(socket: &mut Socket) -> Option<Value> {
     }
 }
 
+/// The code of the close frame the server sends next (skipping other
+/// messages), or `None` when the connection ends without one or stays
+/// open for 10 s.
+async fn close_code(socket: &mut Socket) -> Option<u16> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .ok()??;
+        if let Message::Close(frame) = message.ok()? {
+            return frame.map(|frame| frame.code.into());
+        }
+    }
+}
+
 async fn subscribe(app: &TestApp, token: &str, query: &str) -> Socket {
     let mut socket = connect(app, token).await;
     assert_eq!(next(&mut socket).await.unwrap()["type"], "connection_ack");
@@ -118,12 +132,17 @@ async fn r_adverse_reaches_provider_subscribers_at_once_and_never_the_front_desk
         )
         .await;
         let mut desk_adverse = subscribe(&app, &staff.desk, ADVERSE).await;
+        // graphql-transport-ws: a refusal to open is an `error` message
+        // with the errors, and no `complete` follows it.
         let refused = next(&mut desk_adverse).await.unwrap();
-        assert!(refused["payload"]["data"].is_null(), "no data: {refused}");
+        assert_eq!(refused["type"], "error", "{refused}");
+        assert_eq!(refused["id"], "1", "{refused}");
         assert_eq!(
-            refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            refused["payload"][0]["extensions"]["code"], "FORBIDDEN",
             "{refused}"
         );
+        let after = tokio::time::timeout(Duration::from_millis(300), desk_adverse.next()).await;
+        assert!(after.is_err(), "nothing follows the error: {after:?}");
         // Give the subscriptions a moment to be registered before the event.
         tokio::time::sleep(Duration::from_millis(200)).await;
 
@@ -151,8 +170,13 @@ async fn r_adverse_reaches_provider_subscribers_at_once_and_never_the_front_desk
 async fn subscriptions_need_a_valid_token_in_connection_init() {
     for_each_backend(|app| async move {
         let mut socket = connect(&app, "not-a-token").await;
-        let answer = next(&mut socket).await;
-        assert!(answer.as_ref().is_none_or(|message| message["type"] != "connection_ack"), "{answer:?}");
+        assert_eq!(close_code(&mut socket).await, Some(4401), "bad credentials: 4401 Unauthorized");
+        let mut request = format!("ws://{}/graphql/ws", app.address).into_client_request().unwrap();
+        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+        let (mut early, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let subscribe_first = json!({ "id": "1", "type": "subscribe", "payload": { "query": ADVERSE } });
+        early.send(Message::Text(subscribe_first.to_string().into())).await.unwrap();
+        assert_eq!(close_code(&mut early).await, Some(4401), "subscribe before connection_ack: 4401");
         let (_, desk) = app.sign_in(Role::FrontDesk).await;
         let mut socket = subscribe(&app, &desk, "subscription { scheduleChanged { appointmentId appointment } }").await;
         let patient = app
@@ -214,9 +238,10 @@ async fn a_connection_closes_when_its_access_token_expires() {
             .token;
         let mut socket = subscribe(&app, &token, ADVERSE).await;
         let started = std::time::Instant::now();
-        assert!(
-            next(&mut socket).await.is_none(),
-            "the server closes the connection"
+        assert_eq!(
+            close_code(&mut socket).await,
+            Some(4401),
+            "the server closes the connection: 4401, sign in again"
         );
         let waited = started.elapsed();
         assert!(
@@ -342,7 +367,7 @@ async fn ending_access_closes_live_connections_at_once_on_every_instance() {
                 json!({ "input": { "id": deactivated.id.to_string() } }), Some(&admin))
             .await;
         assert_eq!(response["data"]["deactivateUser"]["user"]["active"], false, "{response}");
-        assert_eq!(closed_within(&mut socket, Duration::from_secs(5)).await, Ok(()), "deactivation closes it");
+        assert_eq!(close_code(&mut socket).await, Some(4403), "deactivation closes it: 4403 Forbidden");
 
         // Logout ends that session's connections, not the user's others.
         let user = app.create_user(Role::Provider).await;
@@ -405,11 +430,11 @@ async fn subscriptions_are_capped_per_connection_and_per_caller() {
             // these three start before the fourth.
             settle().await;
             let refused = run_over(&mut socket, "4", ADVERSE, json!({})).await;
-            let errors = refused["payload"]["errors"]
-                .as_array()
-                .cloned()
-                .or_else(|| refused["payload"].as_array().cloned())
-                .unwrap_or_default();
+            assert_eq!(
+                refused["type"], "error",
+                "a capped subscription is refused with `error`: {refused}"
+            );
+            let errors = refused["payload"].as_array().cloned().unwrap_or_default();
             assert_eq!(
                 errors[0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
                 "{refused}"
