@@ -19,7 +19,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{HttpState, RequestId, rate_limit::RetryAfter};
+use super::{HttpState, RequestId, media::Media, rate_limit::RetryAfter};
 use crate::{
     auth::{actor::RequestContext, authenticate::authenticate},
     domain::audit::{AuditAction, AuditOutcome},
@@ -102,7 +102,8 @@ async fn read_body(
     }
 }
 
-/// Executes a GraphQL request (or a batch, when batching is enabled).
+/// Executes a GraphQL request (or a batch, when batching is enabled), and
+/// answers in the media type its `Accept` asks for (see [`Media`]).
 pub(super) async fn execute(
     State(state): State<HttpState>,
     Extension(request_id): Extension<RequestId>,
@@ -110,8 +111,43 @@ pub(super) async fn execute(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let Some(media) = Media::negotiate(&headers) else {
+        return reject(
+            StatusCode::NOT_ACCEPTABLE,
+            ErrorCode::BadUserInput,
+            "accept application/graphql-response+json or application/json",
+        );
+    };
+    let mut response = answer(&state, request_id, connection, &headers, body, media).await;
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"application/json"));
+    if json {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, media.content_type());
+    }
+    response
+}
+
+/// A request error: the operation is refused before it runs, with the
+/// status its media type gives such errors.
+fn refuse(media: Media, code: ErrorCode, message: &str) -> Response {
+    reject(media.request_error_status(), code, message)
+}
+
+/// [`execute`] once the media type is known.
+async fn answer(
+    state: &HttpState,
+    request_id: RequestId,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+    body: Body,
+    media: Media,
+) -> Response {
     let limits = &state.app.config.limits;
-    if !is_json(&headers) {
+    if !is_json(headers) {
         return reject(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::BadUserInput,
@@ -119,7 +155,7 @@ pub(super) async fn execute(
         );
     }
     let deadline = state.app.config.connections.body_read_timeout();
-    let body = match read_body(&headers, body, limits.max_body_bytes, deadline).await {
+    let body = match read_body(headers, body, limits.max_body_bytes, deadline).await {
         Ok(body) => body,
         Err(BodyProblem::TooLarge) => {
             return reject(
@@ -198,8 +234,8 @@ pub(super) async fn execute(
         .iter()
         .any(|request| request.query.chars().count() > limits.max_query_chars)
     {
-        return reject(
-            StatusCode::BAD_REQUEST,
+        return refuse(
+            media,
             ErrorCode::QueryTooComplex,
             &format!(
                 "the query text exceeds the limit of {} characters",
@@ -212,8 +248,8 @@ pub(super) async fn execute(
     for request in &requests {
         let scan = scan_query(&request.query, limits.max_tokens);
         if scan.tokens > limits.max_tokens {
-            return reject(
-                StatusCode::BAD_REQUEST,
+            return refuse(
+                media,
                 ErrorCode::QueryTooComplex,
                 &format!(
                     "the query has more than {} tokens, the limit",
@@ -229,8 +265,8 @@ pub(super) async fn execute(
         let introspection = introspection_enabled
             && (request.query.contains("__schema") || request.query.contains("__type"));
         if scan.depth > limits.max_depth && !introspection {
-            return reject(
-                StatusCode::BAD_REQUEST,
+            return refuse(
+                media,
                 ErrorCode::QueryTooComplex,
                 &format!(
                     "query depth {} exceeds the limit of {}",
@@ -239,11 +275,7 @@ pub(super) async fn execute(
             );
         }
         if let Err(error) = check_value_depth(&scan) {
-            return reject(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::QueryTooComplex,
-                &error.message,
-            );
+            return refuse(media, ErrorCode::QueryTooComplex, &error.message);
         }
     }
 
@@ -251,20 +283,16 @@ pub(super) async fn execute(
         .iter()
         .any(|request| carries_nul(&request.query, &request.variables))
     {
-        return reject(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            NUL_REFUSAL,
-        );
+        return refuse(media, ErrorCode::BadUserInput, NUL_REFUSAL);
     }
 
     let client_ip = client_ip(
-        &headers,
+        headers,
         connection.map(|Extension(ConnectInfo(address))| address.ip()),
         state.app.config.trust_forwarded_for,
     );
     let deadline = limits.request_timeout();
-    let work = run_operations(&state, &headers, request_id, client_ip, requests);
+    let work = run_operations(state, headers, request_id, client_ip, requests, media);
     match tokio::time::timeout(deadline, work).await {
         Ok(response) => response,
         Err(_) => timed_out(limits.request_timeout_secs),
@@ -278,6 +306,7 @@ async fn run_operations(
     request_id: RequestId,
     client_ip: Option<IpAddr>,
     requests: Vec<async_graphql::Request>,
+    media: Media,
 ) -> Response {
     let context = match authenticate(
         &state.app,
@@ -343,14 +372,36 @@ async fn run_operations(
                     .iter()
                     .all(|error| has_code(error, ErrorCode::Internal))
         });
-    let body = if single {
-        responses.pop().map(BatchResponse::Single)
+    let refused_before_running = responses.iter().all(is_request_error);
+    let mut response = if responses.iter().any(is_request_error) {
+        // An operation that never ran has no `data` at all (GraphQL spec,
+        // "Response Format"), not `data: null`.
+        let mut answers: Vec<Value> = responses
+            .iter()
+            .map(|response| {
+                let mut answer = serde_json::to_value(response).unwrap_or(Value::Null);
+                if is_request_error(response)
+                    && let Some(answer) = answer.as_object_mut()
+                {
+                    answer.remove("data");
+                }
+                answer
+            })
+            .collect();
+        if single {
+            Json(answers.pop()).into_response()
+        } else {
+            Json(answers).into_response()
+        }
+    } else if single {
+        Json(responses.pop().map(BatchResponse::Single)).into_response()
     } else {
-        Some(BatchResponse::Batch(responses))
+        Json(BatchResponse::Batch(responses)).into_response()
     };
-    let mut response = Json(body).into_response();
     if unavailable {
         *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    } else if refused_before_running {
+        *response.status_mut() = media.request_error_status();
     }
     if let Some(seconds) = retry_after {
         response
@@ -358,6 +409,18 @@ async fn run_operations(
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
+}
+
+/// Whether `response` refused its operation before running it (parsing,
+/// validation, limits, variables, the allow-list): no data, and only
+/// errors without a path, none of them the server's own failure.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response
+            .errors
+            .iter()
+            .all(|error| error.path.is_empty() && !has_code(error, ErrorCode::Internal))
 }
 
 /// `extensions.retryAfterSeconds` of an error, if it has one.

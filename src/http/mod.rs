@@ -4,6 +4,7 @@
 mod explorer;
 mod graphql;
 mod health;
+mod media;
 mod middleware;
 mod rate_limit;
 pub mod server;

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use uuid::Uuid;
 
+/// The GraphQL-over-HTTP response media type, for `Accept`.
+pub const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 /// The token-signing secret of every test app, so tests can forge tokens.
 pub const TEST_JWT_SECRET: &str = "test-secret-of-at-least-32-bytes-0123456789";
 /// The password of every user the tests create.
@@ -219,6 +221,18 @@ impl TestApp {
             request = request.bearer_auth(token);
         }
         request.send().await.expect("request sent")
+    }
+
+    /// Posts a GraphQL request asking for answers as `accept` (e.g.
+    /// [`GRAPHQL_RESPONSE`]).
+    pub async fn post_graphql_accepting(&self, body: &Value, accept: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/graphql"))
+            .header(reqwest::header::ACCEPT, accept)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Runs an operation and returns the parsed response (any HTTP status).

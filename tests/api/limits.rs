@@ -5,7 +5,9 @@ use std::num::NonZeroU32;
 use dermagraph::domain::staff::Role;
 use serde_json::json;
 
-use crate::helpers::{LOGIN_MUTATION, error_code, for_each_backend, for_each_backend_with};
+use crate::helpers::{
+    GRAPHQL_RESPONSE, LOGIN_MUTATION, error_code, for_each_backend, for_each_backend_with,
+};
 
 #[tokio::test]
 async fn depth_limit_names_itself() {
@@ -72,7 +74,9 @@ async fn query_text_length_is_limited() {
         |config| config.limits.max_query_chars = 100,
         |app| async move {
             let query = format!("{{ clinicPolicy {{ version }} }} # {}", "x".repeat(200));
-            let response = app.post_graphql(&json!({ "query": query }), None).await;
+            let response = app
+                .post_graphql_accepting(&json!({ "query": query }), GRAPHQL_RESPONSE)
+                .await;
             assert_eq!(response.status(), 400);
             let body: serde_json::Value = response.json().await.unwrap();
             assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
@@ -87,7 +91,9 @@ async fn token_limit_is_checked_before_parsing() {
         |config| config.limits.max_tokens = 20,
         |app| async move {
             let query = format!("{{ {} }}", "__typename ".repeat(30));
-            let response = app.post_graphql(&json!({ "query": query }), None).await;
+            let response = app
+                .post_graphql_accepting(&json!({ "query": query }), GRAPHQL_RESPONSE)
+                .await;
             assert_eq!(response.status(), 400);
             let body: serde_json::Value = response.json().await.unwrap();
             assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
@@ -391,7 +397,9 @@ async fn deeply_nested_values_are_refused_before_parsing_whatever_the_token_limi
         |config| config.limits.max_tokens = 1_000_000,
         |app| async move {
             for query in deep_value_queries(300) {
-                let response = app.post_graphql(&json!({ "query": query }), None).await;
+                let response = app
+                    .post_graphql_accepting(&json!({ "query": query }), GRAPHQL_RESPONSE)
+                    .await;
                 assert_eq!(response.status(), 400, "{query}");
                 let body: serde_json::Value = response.json().await.unwrap();
                 assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
@@ -439,7 +447,10 @@ async fn nested_inline_fragments_are_refused_before_parsing() {
         |config| config.limits.max_tokens = 1_000_000,
         |app| async move {
             let response = app
-                .post_graphql(&json!({ "query": nested_fragments(400) }), None)
+                .post_graphql_accepting(
+                    &json!({ "query": nested_fragments(400) }),
+                    GRAPHQL_RESPONSE,
+                )
                 .await;
             assert_eq!(response.status(), 400);
             let body: serde_json::Value = response.json().await.unwrap();

@@ -87,6 +87,67 @@ async fn graphiql_loads_only_from_this_server() {
     .await;
 }
 
+/// GraphQL over HTTP, "Status Codes": with `application/json` every answer
+/// to a well-formed request is 200; with
+/// `application/graphql-response+json` an operation refused before it ran
+/// is 400 and has no `data`, while one that ran is 200 whatever its field
+/// errors; transport refusals keep their statuses under both.
+#[tokio::test]
+async fn http_statuses_follow_the_media_type_asked_for() {
+    for_each_backend(|app| async move {
+        let (_, desk) = app.sign_in(Role::FrontDesk).await;
+        let refused_before_running = [
+            ("a parse error", json!({ "query": "{ clinicPolicy { " })),
+            ("an unknown field", json!({ "query": "{ noSuchField }" })),
+            ("a missing variable", json!({ "query": "query($id: ID!) { patient(id: $id) { id } }" })),
+            ("inline nesting over the limit", json!({ "query": format!("{{ {} __typename {} }}", "a { ".repeat(11), "} ".repeat(11)) })),
+            ("aliases through fragments", json!({ "query": "{ ...A } fragment A on Query { ...B } fragment B on Query { a: __typename b: __typename c: __typename d: __typename e: __typename f: __typename g: __typename h: __typename i: __typename j: __typename k: __typename l: __typename m: __typename n: __typename o: __typename p: __typename q: __typename }" })),
+        ];
+        for (what, body) in &refused_before_running {
+            for (accept, status, kind) in [
+                (None, 200, "application/json"),
+                (Some("application/json"), 200, "application/json"),
+                (Some(crate::helpers::GRAPHQL_RESPONSE), 400, crate::helpers::GRAPHQL_RESPONSE),
+            ] {
+                let mut request = app.client().post(app.url("/graphql")).bearer_auth(&desk).json(body);
+                if let Some(accept) = accept {
+                    request = request.header(header::ACCEPT, accept);
+                }
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), status, "{what} asking for {accept:?}");
+                let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+                assert!(content_type.starts_with(kind), "{what}: {content_type}");
+                let answer: serde_json::Value = response.json().await.unwrap();
+                assert!(answer.get("data").is_none(), "{what}: nothing ran, so no data: {answer}");
+                assert!(matches!(error_code(&answer), "BAD_USER_INPUT" | "QUERY_TOO_COMPLEX"), "{what}: {answer}");
+            }
+        }
+        // A field error: the operation ran, so 200 under both, with data.
+        let refused_field = json!({ "query": "{ users(first: 1) { totalCount } clinicPolicy { timeZone } }" });
+        for accept in ["application/json", crate::helpers::GRAPHQL_RESPONSE] {
+            let response = app.client().post(app.url("/graphql")).bearer_auth(&desk)
+                .header(header::ACCEPT, accept).json(&refused_field).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{accept}");
+            let answer: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(error_code(&answer), "FORBIDDEN", "{answer}");
+            assert!(answer.get("data").is_some(), "{answer}");
+        }
+        // Transport refusals are the same under both.
+        for accept in ["application/json", crate::helpers::GRAPHQL_RESPONSE] {
+            let response = app.client().post(app.url("/graphql")).header(header::ACCEPT, accept)
+                .header(header::CONTENT_TYPE, "text/plain").body("{}").send().await.unwrap();
+            assert_eq!(response.status(), 415, "{accept}");
+            let response = app.client().post(app.url("/graphql")).header(header::ACCEPT, accept)
+                .header(header::CONTENT_TYPE, "application/json").body("{not json").send().await.unwrap();
+            assert_eq!(response.status(), 400, "{accept}: a body that is no GraphQL request");
+        }
+        let response = app.client().post(app.url("/graphql")).header(header::ACCEPT, "text/html")
+            .json(&json!({ "query": POLICY_QUERY })).send().await.unwrap();
+        assert_eq!(response.status(), 406);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn graphiql_is_off_in_production() {
     for_each_backend_with(
