@@ -39,31 +39,13 @@ pub struct ConsultationQuery;
 #[Object]
 impl ConsultationQuery {
     /// A consultation by id.
-    #[graphql(guard = "Allow::SCHEDULE_READERS")]
+    #[graphql(guard = "CONSULTATION_READERS")]
     async fn consultation(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The consultation's id.")] id: ID,
     ) -> async_graphql::Result<Option<Consultation>> {
-        let state = app_state(ctx)?;
-        let id = parse_id(&id, "id")?;
-        match consultations::find_consultation(&state.db, id).await {
-            Ok(row) => {
-                state
-                    .audit
-                    .record(
-                        request_context(ctx)?,
-                        "consultation",
-                        AuditEvent::new(AuditAction::Read)
-                            .entity(EntityType::Consultation, Some(row.id))
-                            .patient(row.patient_id),
-                    )
-                    .await;
-                Ok(Some(Consultation::from(row)))
-            }
-            Err(AppError::NotFound { .. }) => Ok(None),
-            Err(error) => Err(error.into()),
-        }
+        consultation_by_id(ctx, &id).await
     }
 
     /// Consultations by start time, filtered by patient, provider, status
@@ -266,5 +248,40 @@ impl ConsultationMutation {
         Ok(SignConsentPayload {
             informed_consent: InformedConsent::from(consent),
         })
+    }
+}
+
+/// Who may read one consultation by id, through the `consultation` root and through
+/// `node(id:)` alike.
+pub(crate) const CONSULTATION_READERS: Allow = Allow::SCHEDULE_READERS;
+
+/// The consultation with this id, as its root field answers it (its access check
+/// and read audit), `None` when there is none; for callers [`CONSULTATION_READERS`]
+/// admits.
+///
+/// # Errors
+/// FORBIDDEN, or the database's error.
+pub(crate) async fn consultation_by_id(
+    ctx: &Context<'_>,
+    id: &ID,
+) -> async_graphql::Result<Option<Consultation>> {
+    let state = app_state(ctx)?;
+    let id = parse_id(id, "id")?;
+    match consultations::find_consultation(&state.db, id).await {
+        Ok(row) => {
+            state
+                .audit
+                .record(
+                    request_context(ctx)?,
+                    "consultation",
+                    AuditEvent::new(AuditAction::Read)
+                        .entity(EntityType::Consultation, Some(row.id))
+                        .patient(row.patient_id),
+                )
+                .await;
+            Ok(Some(Consultation::from(row)))
+        }
+        Err(AppError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
     }
 }

@@ -56,32 +56,13 @@ impl IdentityQuery {
     }
 
     /// A staff account. Admins may read any; others only their own.
-    #[graphql(guard = "Allow::STAFF")]
+    #[graphql(guard = "USER_READERS")]
     async fn user(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The user's id.")] id: ID,
     ) -> async_graphql::Result<Option<User>> {
-        let state = app_state(ctx)?;
-        let request = request_context(ctx)?;
-        let id = parse_id(&id, "id")?;
-        if !Allow::ADMIN.admits(&request.actor) && request.actor.id() != Some(id) {
-            return Err(AppError::Forbidden.into());
-        }
-        let user = match users::find_user(&state.db, id).await {
-            Ok(user) => user,
-            Err(AppError::NotFound { .. }) => return Ok(None),
-            Err(error) => return Err(error.into()),
-        };
-        state
-            .audit
-            .record(
-                request,
-                "user",
-                AuditEvent::new(AuditAction::Read).entity(EntityType::User, Some(id)),
-            )
-            .await;
-        Ok(Some(user.into()))
+        user_by_id(ctx, &id).await
     }
 
     /// Staff accounts, ordered by email (admins only).
@@ -344,4 +325,37 @@ impl ApiClientMutation {
             api_client: client.into(),
         })
     }
+}
+
+/// Who may read one user by id, through the `user` root and through
+/// `node(id:)` alike.
+pub(crate) const USER_READERS: Allow = Allow::STAFF;
+
+/// The user with this id, as its root field answers it (its access check
+/// and read audit), `None` when there is none; for callers [`USER_READERS`]
+/// admits.
+///
+/// # Errors
+/// FORBIDDEN, or the database's error.
+pub(crate) async fn user_by_id(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<User>> {
+    let state = app_state(ctx)?;
+    let request = request_context(ctx)?;
+    let id = parse_id(id, "id")?;
+    if !Allow::ADMIN.admits(&request.actor) && request.actor.id() != Some(id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let user = match users::find_user(&state.db, id).await {
+        Ok(user) => user,
+        Err(AppError::NotFound { .. }) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    state
+        .audit
+        .record(
+            request,
+            "user",
+            AuditEvent::new(AuditAction::Read).entity(EntityType::User, Some(id)),
+        )
+        .await;
+    Ok(Some(user.into()))
 }

@@ -57,22 +57,13 @@ pub struct IntakeQuery;
 #[Object]
 impl IntakeQuery {
     /// A consultation request by id.
-    #[graphql(guard = "Allow::STAFF")]
+    #[graphql(guard = "CONSULTATION_REQUEST_READERS")]
     async fn consultation_request(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The request's id.")] id: ID,
     ) -> async_graphql::Result<Option<ConsultationRequest>> {
-        let state = app_state(ctx)?;
-        let id = parse_id(&id, "id")?;
-        match intake::find_request(&state.db, id).await {
-            Ok(row) => {
-                audit_read(state, request_context(ctx)?, "consultationRequest", &row).await;
-                Ok(Some(ConsultationRequest(row)))
-            }
-            Err(AppError::NotFound { .. }) => Ok(None),
-            Err(error) => Err(error.into()),
-        }
+        consultation_request_by_id(ctx, &id).await
     }
 
     /// The front desk's worklist of requests, newest first; SPAM only when
@@ -222,5 +213,31 @@ impl IntakeMutation {
             consultation_request: ConsultationRequest(row),
             patient: Patient::from(patient),
         })
+    }
+}
+
+/// Who may read one consultation request by id, through the `consultationRequest` root and through
+/// `node(id:)` alike.
+pub(crate) const CONSULTATION_REQUEST_READERS: Allow = Allow::STAFF;
+
+/// The consultation request with this id, as its root field answers it (its access check
+/// and read audit), `None` when there is none; for callers [`CONSULTATION_REQUEST_READERS`]
+/// admits.
+///
+/// # Errors
+/// FORBIDDEN, or the database's error.
+pub(crate) async fn consultation_request_by_id(
+    ctx: &Context<'_>,
+    id: &ID,
+) -> async_graphql::Result<Option<ConsultationRequest>> {
+    let state = app_state(ctx)?;
+    let id = parse_id(id, "id")?;
+    match intake::find_request(&state.db, id).await {
+        Ok(row) => {
+            audit_read(state, request_context(ctx)?, "consultationRequest", &row).await;
+            Ok(Some(ConsultationRequest(row)))
+        }
+        Err(AppError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
     }
 }

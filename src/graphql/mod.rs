@@ -10,6 +10,7 @@ pub mod intake;
 pub mod introspection;
 pub mod limits;
 pub mod loaders;
+pub mod node;
 pub mod nulls;
 pub mod operation;
 pub mod pagination;
@@ -50,6 +51,7 @@ pub struct QueryRoot(
     procedures::ProcedureQuery,
     follow_ups::FollowUpQuery,
     webhooks::WebhookQuery,
+    node::NodeQuery,
 );
 
 /// Every mutation of the API; each domain contributes its own object.

@@ -62,24 +62,13 @@ pub struct PatientQuery;
 #[Object]
 impl PatientQuery {
     /// A patient by id (archived ones included).
-    #[graphql(guard = "STAFF_OR_PATIENTS_READ")]
+    #[graphql(guard = "PATIENT_READERS")]
     async fn patient(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The patient's id.")] id: ID,
     ) -> async_graphql::Result<Option<Patient>> {
-        let state = app_state(ctx)?;
-        let request = request_context(ctx)?;
-        patients::authorize(&request.actor, PatientAccess::Read)?;
-        let id = parse_id(&id, "id")?;
-        match patients::find_patient(&state.db, id).await {
-            Ok(row) => {
-                audit_reads(state, request, "patient", &[&row]).await;
-                Ok(Some(Patient::from(row)))
-            }
-            Err(AppError::NotFound { .. }) => Ok(None),
-            Err(error) => Err(error.into()),
-        }
+        patient_by_id(ctx, &id).await
     }
 
     /// Patients, active ones by default, searchable by name, email or phone.
@@ -297,4 +286,32 @@ async fn change_consent(
     )
     .await?;
     Ok(Patient::from(patient))
+}
+
+/// Who may read one patient by id, through the `patient` root and through
+/// `node(id:)` alike.
+pub(crate) const PATIENT_READERS: Allow = STAFF_OR_PATIENTS_READ;
+
+/// The patient with this id, as its root field answers it (its access check
+/// and read audit), `None` when there is none; for callers [`PATIENT_READERS`]
+/// admits.
+///
+/// # Errors
+/// FORBIDDEN, or the database's error.
+pub(crate) async fn patient_by_id(
+    ctx: &Context<'_>,
+    id: &ID,
+) -> async_graphql::Result<Option<Patient>> {
+    let state = app_state(ctx)?;
+    let request = request_context(ctx)?;
+    patients::authorize(&request.actor, PatientAccess::Read)?;
+    let id = parse_id(id, "id")?;
+    match patients::find_patient(&state.db, id).await {
+        Ok(row) => {
+            audit_reads(state, request, "patient", &[&row]).await;
+            Ok(Some(Patient::from(row)))
+        }
+        Err(AppError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }

@@ -62,23 +62,13 @@ pub struct ProcedureQuery;
 #[Object]
 impl ProcedureQuery {
     /// A procedure by id.
-    #[graphql(guard = "Allow::SCHEDULE_READERS")]
+    #[graphql(guard = "PROCEDURE_READERS")]
     async fn procedure(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The procedure's id.")] id: ID,
     ) -> async_graphql::Result<Option<Procedure>> {
-        let state = app_state(ctx)?;
-        match procedures::find_procedure(&state.db, parse_id(&id, "id")?).await {
-            Ok(row) => {
-                let request = request_context(ctx)?;
-                audit_procedure_reads(state, request, "procedure", AuditAction::Read, &[&row])
-                    .await;
-                Ok(Some(Procedure::from(row)))
-            }
-            Err(AppError::NotFound { .. }) => Ok(None),
-            Err(error) => Err(error.into()),
-        }
+        procedure_by_id(ctx, &id).await
     }
 
     /// Procedures by start time, filtered by patient, provider, status and
@@ -186,18 +176,13 @@ impl ProcedureQuery {
     }
 
     /// A device by id (staff).
-    #[graphql(guard = "Allow::STAFF")]
+    #[graphql(guard = "DEVICE_READERS")]
     async fn device(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The device's id.")] id: ID,
     ) -> async_graphql::Result<Option<Device>> {
-        let state = app_state(ctx)?;
-        match devices::find_device(&state.db, parse_id(&id, "id")?).await {
-            Ok(row) => Ok(Some(Device::from(row))),
-            Err(AppError::NotFound { .. }) => Ok(None),
-            Err(error) => Err(error.into()),
-        }
+        device_by_id(ctx, &id).await
     }
 
     /// The device inventory, newest first, filtered by status and kind
@@ -479,5 +464,53 @@ impl ProcedureMutation {
         Ok(RegisterCartridgePayload {
             cartridge: Cartridge::from(cartridge),
         })
+    }
+}
+
+/// Who may read one procedure by id, through the `procedure` root and through
+/// `node(id:)` alike.
+pub(crate) const PROCEDURE_READERS: Allow = Allow::SCHEDULE_READERS;
+
+/// The procedure with this id, as its root field answers it (its access check
+/// and read audit), `None` when there is none; for callers [`PROCEDURE_READERS`]
+/// admits.
+///
+/// # Errors
+/// FORBIDDEN, or the database's error.
+pub(crate) async fn procedure_by_id(
+    ctx: &Context<'_>,
+    id: &ID,
+) -> async_graphql::Result<Option<Procedure>> {
+    let state = app_state(ctx)?;
+    match procedures::find_procedure(&state.db, parse_id(id, "id")?).await {
+        Ok(row) => {
+            let request = request_context(ctx)?;
+            audit_procedure_reads(state, request, "procedure", AuditAction::Read, &[&row]).await;
+            Ok(Some(Procedure::from(row)))
+        }
+        Err(AppError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Who may read one device by id, through the `device` root and through
+/// `node(id:)` alike.
+pub(crate) const DEVICE_READERS: Allow = Allow::STAFF;
+
+/// The device with this id, as its root field answers it (its access check
+/// and read audit), `None` when there is none; for callers [`DEVICE_READERS`]
+/// admits.
+///
+/// # Errors
+/// FORBIDDEN, or the database's error.
+pub(crate) async fn device_by_id(
+    ctx: &Context<'_>,
+    id: &ID,
+) -> async_graphql::Result<Option<Device>> {
+    let state = app_state(ctx)?;
+    match devices::find_device(&state.db, parse_id(id, "id")?).await {
+        Ok(row) => Ok(Some(Device::from(row))),
+        Err(AppError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
     }
 }

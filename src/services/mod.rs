@@ -10,6 +10,7 @@ pub mod follow_ups;
 pub mod input;
 pub mod intake;
 pub mod listing;
+pub mod lookup;
 pub mod patients;
 pub mod policy;
 pub mod procedures;

@@ -18,6 +18,7 @@ mod intake;
 mod lean_rows;
 mod limits;
 mod migrations;
+mod node;
 mod patients;
 mod policy;
 mod procedures;
