@@ -265,7 +265,16 @@ async fn seed_demo(database: &DatabaseConfig, patients: usize) -> anyhow::Result
         std::env::var("DERMAGRAPH_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.to_owned());
     let conn = db::connect(database).await?;
     db::migrate(&conn).await?;
-    let summary = dermagraph::seed::seed_demo(&conn, patients, &password).await?;
+    // Drawn on a terminal only; one patient is a few dozen writes.
+    let progress = indicatif::ProgressBar::new(u64::try_from(patients).unwrap_or(u64::MAX))
+        .with_style(
+            indicatif::ProgressStyle::with_template(
+                "seeding the demo clinic {bar:40} {pos}/{len} patients, {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+    let summary = dermagraph::seed::seed_demo(&conn, patients, &password, &progress).await?;
     println!(
         "seeded {} patients, {} consultations, {} procedures, {} devices, {} consultation requests",
         summary.patients,

@@ -1,7 +1,8 @@
 //! `seed-demo`: a realistic demo clinic for trying the API in GraphiQL.
 //! Everything goes through the services, so every rule and audit applies.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Datelike as _, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use indicatif::ProgressBar;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, prelude::Uuid,
@@ -19,7 +20,10 @@ use crate::{
         staff::{License, LicenseKind, Role},
         treatment_area::TreatmentArea,
     },
-    entities::{cartridges, consultations, device_sessions, patients, procedures, treatment_plans},
+    entities::{
+        cartridges, consultations, device_sessions, devices, patients, procedures, treatment_plans,
+        users,
+    },
     services::{
         audit::{AuditEvent, AuditedWrite},
         consultations::{self as consultation_service, Assessment, PlanProposal},
@@ -32,6 +36,20 @@ use crate::{
         users::{NewUser, create_user},
     },
 };
+
+/// The most patients `seed-demo` seeds: every one goes through the
+/// services, so larger clinics are `seed-bench`'s job.
+pub const MAX_DEMO_PATIENTS: usize = 10_000;
+
+/// The demo's staff accounts, in the order they are created.
+const DEMO_STAFF_EMAILS: [&str; 4] = [
+    "admin@demo.clinic",
+    "dr.rivera@demo.clinic",
+    "nurse.kim@demo.clinic",
+    "desk@demo.clinic",
+];
+/// The serial numbers of the demo's devices.
+const DEMO_DEVICE_SERIALS: [&str; 4] = ["DP4-10021", "SP-55310", "RL-EYE-07", "DP4-10022"];
 
 /// First names the seeded patients draw from, in several scripts.
 pub(crate) const FIRST_NAMES: [&str; 40] = [
@@ -109,6 +127,70 @@ pub struct DemoSummary {
     pub procedures: usize,
 }
 
+/// When the demo clinic books (UTC: 09:00 to 17:00 in New York in winter),
+/// Monday to Saturday.
+const OPENS_AT_UTC: u32 = 14;
+const CLOSES_AT_UTC: u32 = 22;
+
+/// One provider's demo calendar: back-to-back slots within opening hours,
+/// handed out forward into the future or backward into the past, so that
+/// none of a provider's appointments overlap however many patients the
+/// demo has (the old fixed offsets collided from about 670 patients on).
+#[derive(Debug)]
+struct Calendar {
+    /// The next free instant (forward) or the end of the last free span
+    /// (backward).
+    cursor: DateTime<Utc>,
+    forward: bool,
+}
+
+impl Calendar {
+    /// Slots from `day`'s opening on, later and later.
+    fn ahead_from(day: NaiveDate) -> Self {
+        Self {
+            cursor: at(day, OPENS_AT_UTC),
+            forward: true,
+        }
+    }
+
+    /// Slots ending by `day`'s closing, earlier and earlier.
+    fn behind_from(day: NaiveDate) -> Self {
+        Self {
+            cursor: at(day, CLOSES_AT_UTC),
+            forward: false,
+        }
+    }
+
+    /// The start of the next free slot of `minutes` within opening hours.
+    fn take(&mut self, minutes: i64) -> DateTime<Utc> {
+        let length = Duration::minutes(minutes);
+        loop {
+            let day = self.cursor.date_naive();
+            let open = day.weekday() != Weekday::Sun;
+            if self.forward {
+                if open && self.cursor + length <= at(day, CLOSES_AT_UTC) {
+                    let start = self.cursor;
+                    self.cursor += length;
+                    return start;
+                }
+                self.cursor = at(day + Duration::days(1), OPENS_AT_UTC);
+            } else {
+                if open && self.cursor - length >= at(day, OPENS_AT_UTC) {
+                    self.cursor -= length;
+                    return self.cursor;
+                }
+                self.cursor = at(day - Duration::days(1), CLOSES_AT_UTC);
+            }
+        }
+    }
+}
+
+/// `day` at `hour`:00 UTC.
+fn at(day: NaiveDate, hour: u32) -> DateTime<Utc> {
+    day.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or_default())
+        .and_utc()
+}
+
 fn answers(fitzpatrick_type: FitzpatrickType, keloid: bool) -> ScreeningAnswers {
     ScreeningAnswers {
         keloid_history: keloid,
@@ -130,30 +212,56 @@ pub async fn seed_demo(
     db: &DatabaseConnection,
     patient_count: usize,
     password: &str,
+    progress: &ProgressBar,
 ) -> anyhow::Result<DemoSummary> {
+    anyhow::ensure!(
+        (1..=MAX_DEMO_PATIENTS).contains(&patient_count),
+        "seed-demo seeds 1 to {MAX_DEMO_PATIENTS} patients (seed-bench seeds more)"
+    );
     anyhow::ensure!(
         patients::Entity::find().count(db).await? == 0,
         "the database already has patients; seed-demo only fills an empty clinic"
     );
+    // Whatever could refuse a write part-way is checked first: the audit
+    // trail is append-only, so a half-seeded clinic could not be undone.
+    let taken = users::Entity::find()
+        .filter(users::Column::Email.is_in(DEMO_STAFF_EMAILS))
+        .count(db)
+        .await?;
+    anyhow::ensure!(
+        taken == 0,
+        "the demo's staff accounts ({}) already exist; seed-demo only fills an empty clinic",
+        DEMO_STAFF_EMAILS.join(", ")
+    );
+    let serials = devices::Entity::find()
+        .filter(devices::Column::Serial.is_in(DEMO_DEVICE_SERIALS))
+        .count(db)
+        .await?;
+    anyhow::ensure!(
+        serials == 0,
+        "the demo's devices ({}) are already registered; seed-demo only fills an empty clinic",
+        DEMO_DEVICE_SERIALS.join(", ")
+    );
+    progress.set_length(u64::try_from(patient_count).unwrap_or(u64::MAX));
     let system = RequestContext::system();
     let mut summary = DemoSummary::default();
     let staff = [
-        (Role::Admin, "admin@demo.clinic", "Avery Admin", None),
+        (Role::Admin, DEMO_STAFF_EMAILS[0], "Avery Admin", None),
         (
             Role::Provider,
-            "dr.rivera@demo.clinic",
+            DEMO_STAFF_EMAILS[1],
             "Dr. Sofia Rivera",
             Some(LicenseKind::Md),
         ),
         (
             Role::Provider,
-            "nurse.kim@demo.clinic",
+            DEMO_STAFF_EMAILS[2],
             "Jin Kim, NP",
             Some(LicenseKind::Np),
         ),
         (
             Role::FrontDesk,
-            "desk@demo.clinic",
+            DEMO_STAFF_EMAILS[3],
             "Frankie Front Desk",
             None,
         ),
@@ -191,12 +299,19 @@ pub async fn seed_demo(
 
     let (devices, registered) = seed_devices(db, &system, admin_id).await?;
     summary.devices = registered;
-    let tomorrow_morning = (Utc::now() + Duration::days(1))
-        .date_naive()
-        .and_hms_opt(14, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
+    // The past (history) ends two weeks ago, the future (bookings) starts
+    // tomorrow; each provider's slots within each follow one another.
+    let today = Utc::now().date_naive();
+    let mut behind: Vec<Calendar> = providers
+        .iter()
+        .map(|_| Calendar::behind_from(today - Duration::days(14)))
+        .collect();
+    let mut ahead: Vec<Calendar> = providers
+        .iter()
+        .map(|_| Calendar::ahead_from(today + Duration::days(1)))
+        .collect();
     for n in 0..patient_count {
+        progress.set_position(u64::try_from(n).unwrap_or(u64::MAX));
         let first = FIRST_NAMES[n % FIRST_NAMES.len()];
         let last = LAST_NAMES[(n / FIRST_NAMES.len() + n) % LAST_NAMES.len()];
         let fitzpatrick_type = FITZPATRICK[n % FITZPATRICK.len()];
@@ -248,7 +363,8 @@ pub async fn seed_demo(
         .map_err(|error| anyhow::anyhow!("{error}"))?;
         summary.patients += 1;
 
-        let provider = providers[n % providers.len()];
+        let slot = n % providers.len();
+        let provider = providers[slot];
         let as_provider = RequestContext {
             actor: Actor::Staff(StaffMember {
                 id: provider,
@@ -257,8 +373,11 @@ pub async fn seed_demo(
             ..RequestContext::system()
         };
         if n % 2 == 0 {
-            // A consultation three weeks ago, completed with a plan.
-            let start = Utc::now() - Duration::days(21) + Duration::minutes(45 * n as i64);
+            // A consultation in the weeks before, completed with a plan,
+            // and for half of these the first session after it, signed.
+            let signed_session = n % 4 == 0;
+            let session_start = signed_session.then(|| behind[slot].take(75));
+            let start = behind[slot].take(30);
             let mut write = AuditedWrite::begin(db, &system, "cli:seed-demo")
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -313,16 +432,12 @@ pub async fn seed_demo(
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
             summary.consultations += 1;
-            if n % 4 == 0 {
-                // The first session of the plan, two weeks ago, signed.
-                let start =
-                    Utc::now() - Duration::days(14) - Duration::minutes(75 * (n / 4) as i64);
+            if let Some(start) = session_start {
                 past_signed_procedure(db, &system, patient.id, provider, start, devices[n % 2], n)
                     .await?;
             } else {
-                // The first session, booked for next week.
-                let start =
-                    tomorrow_morning + Duration::days(7) + Duration::minutes(75 * (n / 2) as i64);
+                // The first session, booked ahead.
+                let start = ahead[slot].take(75);
                 procedure_service::schedule(
                     db,
                     &as_provider,
@@ -341,9 +456,9 @@ pub async fn seed_demo(
             }
             summary.procedures += 1;
         }
-        // An upcoming consultation; each provider's slots follow each other.
-        let slot = tomorrow_morning + Duration::minutes(30 * (n / providers.len()) as i64);
-        consultation_service::schedule(db, &as_provider, patient.id, provider, slot, 30)
+        // An upcoming consultation.
+        let start = ahead[slot].take(30);
+        consultation_service::schedule(db, &as_provider, patient.id, provider, start, 30)
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         summary.consultations += 1;
@@ -373,6 +488,7 @@ pub async fn seed_demo(
         .map_err(|error| anyhow::anyhow!("{error}"))?;
         summary.requests += 1;
     }
+    progress.finish_and_clear();
     Ok(summary)
 }
 
@@ -392,12 +508,19 @@ async fn seed_devices(
     };
     let mut active_pens = Vec::new();
     let inventory = [
-        (DeviceKind::Pen, "Dermapen", "4", "DP4-10021", 3.0, false),
+        (
+            DeviceKind::Pen,
+            "Dermapen",
+            "4",
+            DEMO_DEVICE_SERIALS[0],
+            3.0,
+            false,
+        ),
         (
             DeviceKind::Pen,
             "SkinPen",
             "Precision",
-            "SP-55310",
+            DEMO_DEVICE_SERIALS[1],
             2.5,
             false,
         ),
@@ -405,11 +528,18 @@ async fn seed_devices(
             DeviceKind::Roller,
             "Dr. Roller",
             "Eye 0.25",
-            "RL-EYE-07",
+            DEMO_DEVICE_SERIALS[2],
             0.5,
             false,
         ),
-        (DeviceKind::Pen, "Dermapen", "4", "DP4-10022", 3.0, true),
+        (
+            DeviceKind::Pen,
+            "Dermapen",
+            "4",
+            DEMO_DEVICE_SERIALS[3],
+            3.0,
+            true,
+        ),
     ];
     for (kind, manufacturer, model, serial, max_depth_mm, maintenance) in inventory {
         let device = device_service::create_device(
@@ -588,5 +718,61 @@ fn kind_code(kind: LicenseKind) -> &'static str {
         LicenseKind::Pa => "PA",
         LicenseKind::Rn => "RN",
         LicenseKind::LicensedEsthetician => "LE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Timelike as _;
+
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn slots_ahead_follow_each_other_within_opening_hours_and_skip_sundays() {
+        // 2027-03-06 is a Saturday.
+        let mut calendar = Calendar::ahead_from(day("2027-03-06"));
+        let mut previous_end: Option<DateTime<Utc>> = None;
+        for _ in 0..100 {
+            let start = calendar.take(75);
+            let end = start + Duration::minutes(75);
+            assert_ne!(start.weekday(), Weekday::Sun, "{start}");
+            assert!(
+                start.hour() >= OPENS_AT_UTC && end <= at(start.date_naive(), CLOSES_AT_UTC),
+                "{start}"
+            );
+            if let Some(previous) = previous_end {
+                assert!(start >= previous, "{start} overlaps the slot before");
+            }
+            previous_end = Some(end);
+        }
+        assert_eq!(
+            Calendar::ahead_from(day("2027-03-06")).take(30),
+            at(day("2027-03-06"), 14)
+        );
+        let mut late = Calendar::ahead_from(day("2027-03-06"));
+        for _ in 0..6 {
+            late.take(75);
+        }
+        // Six 75-minute slots fill 14:00-21:30; the seventh is on Monday.
+        assert_eq!(late.take(75), at(day("2027-03-08"), 14));
+    }
+
+    #[test]
+    fn slots_behind_go_back_in_time_without_overlapping() {
+        let mut calendar = Calendar::behind_from(day("2027-03-08"));
+        let first = calendar.take(30);
+        assert_eq!(first, at(day("2027-03-08"), 22) - Duration::minutes(30));
+        let mut later_start = first;
+        for minutes in [75, 30, 30, 75, 30].repeat(40) {
+            let start = calendar.take(minutes);
+            assert!(start + Duration::minutes(minutes) <= later_start, "{start}");
+            assert_ne!(start.weekday(), Weekday::Sun, "{start}");
+            assert!(start.hour() >= OPENS_AT_UTC, "{start}");
+            later_start = start;
+        }
     }
 }
