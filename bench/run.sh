@@ -121,6 +121,8 @@ mkdir -p "$work" "$results/raw"
 raw="$results/raw/$stamp.jsonl"
 : > "$raw"
 JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# Production serves /metrics only with a token (or on its own address).
+METRICS_TOKEN="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 PASSWORD="bench-password-2026"
 WRITE_POOL=$((WRITE_WARMUP + RUNS * WRITE_ITERATIONS))
 
@@ -141,7 +143,7 @@ hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # db_statements_total of requests (background work excluded).
 statements() {
-  curl -fsS "http://127.0.0.1:$PORT/metrics" |
+  curl -fsS -H "Authorization: Bearer $METRICS_TOKEN" "http://127.0.0.1:$PORT/metrics" |
     awk '/^db_statements_total\{/ && /source="request"/ {sum += $NF} END {printf "%d\n", sum}'
 }
 
@@ -231,6 +233,7 @@ start_server() { # engine database-url
   DERMAGRAPH_ENV=production \
   DERMAGRAPH_BIND="127.0.0.1:$PORT" \
   DERMAGRAPH_JWT_SECRET="$JWT_SECRET" \
+  DERMAGRAPH_METRICS_TOKEN="$METRICS_TOKEN" \
   DERMAGRAPH_CORS_ORIGINS="https://portal.bench.clinic" \
   DERMAGRAPH_DATA_DIR="$work/data" \
   DERMAGRAPH_DB_MAX_CONNECTIONS="$POOL_SIZE" \

@@ -11,6 +11,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/dermagraph.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// Shortest signing secret accepted for access tokens (256 bits).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// The shortest `DERMAGRAPH_METRICS_TOKEN` accepted.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 16;
 
 /// Which kind of deployment this is; production turns on the strict checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -180,6 +182,15 @@ pub struct Config {
     /// Folder for local state: the development token-signing key lives here.
     #[arg(long, env = "DERMAGRAPH_DATA_DIR", default_value = "./data")]
     pub data_dir: std::path::PathBuf,
+    /// Serve `/metrics` on this separate address only (e.g. `0.0.0.0:9090`
+    /// inside a private network), not on the API's.
+    #[arg(long, env = "DERMAGRAPH_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// Bearer token `/metrics` on the API's address requires (at least 16
+    /// characters; empty means none). In production `/metrics` is off unless this or
+    /// `DERMAGRAPH_METRICS_BIND` is set; in development it is open.
+    #[arg(long, env = "DERMAGRAPH_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Take the client IP from the last `X-Forwarded-For` entry (only behind
     /// a reverse proxy that sets it).
     #[arg(long, env = "DERMAGRAPH_TRUST_FORWARDED_FOR", default_value_t = false)]
@@ -307,6 +318,18 @@ impl ConnectionLimits {
     }
 }
 
+/// Who may read `/metrics` on the API's address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Anyone who reaches the address (development).
+    Open,
+    /// Callers with `Authorization: Bearer <token>`.
+    Token(String),
+    /// Nobody: metrics are on their own address, or not configured in
+    /// production.
+    Off,
+}
+
 /// A setting that is not safe for the chosen environment.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -336,6 +359,9 @@ pub enum ConfigError {
         "DERMAGRAPH_WEBHOOK_ALLOW_LOOPBACK is for development; production webhooks go to public https URLs only"
     )]
     LoopbackWebhooksInProduction,
+    /// A metrics token short enough to guess.
+    #[error("DERMAGRAPH_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_CHARS} characters")]
+    ShortMetricsToken,
     /// A limit of zero would reject every request.
     #[error("{0} must be greater than zero")]
     ZeroLimit(&'static str),
@@ -355,6 +381,8 @@ impl Config {
             graphiql: None,
             data_dir: std::path::PathBuf::from("./data"),
             trust_forwarded_for: false,
+            metrics_bind: None,
+            metrics_token: None,
             audit_flush_ms: 1000,
             batch_window_ms: 2,
             webhook_poll_ms: 1000,
@@ -372,6 +400,20 @@ impl Config {
     /// True in a clinic's live deployment.
     pub fn is_production(&self) -> bool {
         self.environment == Environment::Production
+    }
+
+    /// Who may read `/metrics` on the API's own address.
+    pub fn metrics_on_api_address(&self) -> MetricsAccess {
+        let token = self
+            .metrics_token
+            .as_deref()
+            .filter(|token| !token.is_empty());
+        match (&self.metrics_bind, token) {
+            (Some(_), _) => MetricsAccess::Off,
+            (None, Some(token)) => MetricsAccess::Token(token.to_owned()),
+            (None, None) if self.is_production() => MetricsAccess::Off,
+            (None, None) => MetricsAccess::Open,
+        }
     }
 
     /// Whether `GET /graphql` serves GraphiQL.
@@ -494,6 +536,11 @@ impl Config {
             if origin != "*" && !is_url_origin {
                 return Err(ConfigError::InvalidCorsOrigin(origin.to_owned()));
             }
+        }
+        if self.metrics_token.as_ref().is_some_and(|token| {
+            !token.is_empty() && token.chars().count() < MIN_METRICS_TOKEN_CHARS
+        }) {
+            return Err(ConfigError::ShortMetricsToken);
         }
         if let Some(secret) = &self.jwt_secret {
             if secret.len() < MIN_JWT_SECRET_BYTES {

@@ -134,6 +134,17 @@ pub async fn serve(
         shutdown_drain_secs = limits.shutdown_drain_secs,
         "connection limits"
     );
+    let metrics = match state.config.metrics_bind {
+        Some(address) => Some(serve_metrics(&state, address).await?),
+        None => {
+            if state.config.metrics_on_api_address() == crate::config::MetricsAccess::Off {
+                tracing::warn!(
+                    "/metrics is off: set DERMAGRAPH_METRICS_BIND (a private address) or DERMAGRAPH_METRICS_TOKEN"
+                );
+            }
+            None
+        }
+    };
     http::server::serve_connections(
         listener,
         router,
@@ -143,6 +154,9 @@ pub async fn serve(
         shutdown,
     )
     .await;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     let unwritten = state.audit.flush_within(AUDIT_SHUTDOWN_PATIENCE).await;
     if unwritten == usize::MAX {
         tracing::error!(
@@ -157,6 +171,27 @@ pub async fn serve(
     state.db.close_by_ref().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves `/metrics` alone on `address` (`DERMAGRAPH_METRICS_BIND`) until
+/// the returned task is aborted at shutdown.
+///
+/// # Errors
+/// When the address cannot be bound.
+async fn serve_metrics(
+    state: &AppState,
+    address: std::net::SocketAddr,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(address).await.map_err(|error| {
+        anyhow::anyhow!("cannot listen on DERMAGRAPH_METRICS_BIND {address}: {error}")
+    })?;
+    tracing::info!(%address, "serving /metrics");
+    let router = http::metrics_router(state.clone());
+    Ok(tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    }))
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -65,6 +65,59 @@ pub struct Metrics {
 
 static PROMETHEUS: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
 
+/// The `# HELP` text of every metric the server records, so a scrape says
+/// what each series means.
+fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by route, method and status."
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by route."
+    );
+    describe_counter!(
+        "graphql_operations_total",
+        "GraphQL operations run, by the operation name the document gives (anonymous, other past 200 names) and outcome."
+    );
+    describe_histogram!(
+        "graphql_operation_duration_seconds",
+        Unit::Seconds,
+        "Time to run a GraphQL operation, by operation name."
+    );
+    describe_counter!(
+        "rate_limited_requests_total",
+        "Requests refused with 429 because the caller spent its budget, by kind of caller."
+    );
+    describe_counter!(
+        "db_statements_total",
+        "SQL statements run, by source (request or background) and outcome."
+    );
+    describe_histogram!(
+        "db_statement_duration_seconds",
+        Unit::Seconds,
+        "Time a SQL statement took, by source."
+    );
+    describe_gauge!(
+        "db_pool_connections",
+        "Database pool connections by state (idle, in_use), at scrape time."
+    );
+    describe_gauge!(
+        "audit_queue_rows",
+        "Read and refusal audit rows waiting to be stored; answers wait for theirs, so a growing queue means slow or refused audit writes (alert on it)."
+    );
+    describe_gauge!(
+        "webhook_backlog_deliveries",
+        "Webhook deliveries still to be made (pending or waiting for a retry), at scrape time."
+    );
+    describe_gauge!(
+        "websocket_connections",
+        "Open subscription (WebSocket) connections on this instance."
+    );
+}
+
 impl Metrics {
     /// The metrics registry, installed as the global recorder on first use
     /// (one per process, shared by every app in it).
@@ -73,10 +126,13 @@ impl Metrics {
     /// When another global metrics recorder is already installed.
     pub fn install() -> anyhow::Result<Self> {
         let installed = PROMETHEUS.get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets(&LATENCY_BUCKETS)
                 .and_then(PrometheusBuilder::install_recorder)
-                .map_err(|error| error.to_string())
+                .map_err(|error| error.to_string())?;
+            describe_metrics();
+            metrics_process::Collector::default().describe();
+            Ok(handle)
         });
         let handle = installed
             .clone()
@@ -151,8 +207,23 @@ impl Metrics {
             .record(elapsed.as_secs_f64());
     }
 
-    /// The Prometheus text exposition, with the pool gauges refreshed.
+    /// Sets `webhook_backlog_deliveries`: deliveries still to be made.
+    pub fn set_webhook_backlog(&self, deliveries: u64) {
+        metrics::gauge!("webhook_backlog_deliveries")
+            .set(f64::from(u32::try_from(deliveries).unwrap_or(u32::MAX)));
+    }
+
+    /// Counts an open WebSocket connection in `websocket_connections` until
+    /// the returned guard is dropped.
+    pub fn websocket_opened(&self) -> OpenConnection {
+        metrics::gauge!("websocket_connections").increment(1.0);
+        OpenConnection(())
+    }
+
+    /// The Prometheus text exposition, with the pool and process gauges
+    /// (CPU, memory, open files, threads) refreshed.
     pub fn render(&self, db: &DatabaseConnection) -> String {
+        metrics_process::Collector::default().collect();
         let (size, idle) = pool_usage(db);
         metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
         metrics::gauge!("db_pool_connections", "state" => "in_use")
@@ -176,6 +247,17 @@ impl Metrics {
         } else {
             "other".to_owned()
         }
+    }
+}
+
+/// One open WebSocket connection, counted in `websocket_connections` while
+/// it lives.
+#[derive(Debug)]
+pub struct OpenConnection(());
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        metrics::gauge!("websocket_connections").decrement(1.0);
     }
 }
 

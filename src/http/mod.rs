@@ -71,6 +71,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::assign_request_id))
 }
 
+/// The router of `DERMAGRAPH_METRICS_BIND`: `/metrics` only.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics_only))
+        .with_state(state)
+}
+
 /// Headers that keep browsers from sniffing, framing or caching responses
 /// that may hold health data.
 fn security_headers(production: bool) -> Vec<(HeaderName, HeaderValue)> {

@@ -118,6 +118,7 @@ fn spoken_protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
 
 /// Serves one connection until the client leaves or the server ends it.
 async fn serve(state: HttpState, protocol: WebSocketProtocols, socket: WebSocket) {
+    let _open = state.app.metrics.websocket_opened();
     let mut closing = state.app.events.closing();
     // Listening before the connection is initialised, so that a
     // revocation right after it is not missed.

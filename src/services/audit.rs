@@ -399,6 +399,9 @@ async fn run_writer(
                 }
             }
         }
+        metrics::gauge!("audit_queue_rows").set(f64::from(
+            u32::try_from(pending.rows.len()).unwrap_or(u32::MAX),
+        ));
     }
 }
 

@@ -240,6 +240,19 @@ pub async fn deliveries(
     .await
 }
 
+/// Deliveries still to be made (pending, including those waiting for a
+/// retry), for the operator's `webhook_backlog_deliveries` gauge.
+///
+/// # Errors
+/// The database's error.
+pub async fn backlog(db: &DatabaseConnection) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait as _;
+    Ok(webhook_deliveries::Entity::find()
+        .filter(webhook_deliveries::Column::Status.eq(DeliveryStatus::Pending))
+        .count(db)
+        .await?)
+}
+
 /// Queues a delivery again, now, from its first attempt (admins).
 ///
 /// # Errors
