@@ -174,7 +174,9 @@ pub async fn serve(
 }
 
 /// Serves `/metrics` alone on `address` (`DERMAGRAPH_METRICS_BIND`) until
-/// the returned task is aborted at shutdown.
+/// the returned task is aborted at shutdown. It is a private address for a
+/// Prometheus scraper, so it goes without the API listener's connection
+/// caps and header timeouts.
 ///
 /// # Errors
 /// When the address cannot be bound.

@@ -4,9 +4,11 @@
 //! `dataIdFromObject` expect. Ids are the records' own (UUIDs, unique across
 //! the API), so a record's `id` is its node id.
 //!
-//! `node(id:)` finds which kind of record the id names and answers exactly
-//! as that kind's own root field does (`procedure(id:)`, `patient(id:)`…):
-//! the same guard, the same object-level checks, the same read audit.
+//! `node(id:)` finds which kind of record the id names, among the kinds the
+//! caller may read (by the guard of each kind's own root field), and answers
+//! exactly as that kind's root field does (`procedure(id:)`,
+//! `patient(id:)`…): the same object-level checks, the same read audit. An
+//! id of a kind the caller may not read is `null`, as an unknown one.
 
 use async_graphql::{Context, Guard, ID, Interface, Object, PathSegment};
 
@@ -149,38 +151,39 @@ impl NodeQuery {
     }
 }
 
-/// The record `id` names, through its kind's own read path.
+/// The record `id` names, through its kind's own read path. Only the kinds
+/// the caller may read are looked for, so an id of a record it may not read
+/// answers `null`, as an unknown id does: `node(id:)` does not tell which
+/// records exist to callers who may not read them.
 async fn node_by_id(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
     let uuid = parse_id(id, "id")?;
-    let Some(kind) = kind_of(&app_state(ctx)?.db, uuid).await? else {
+    let mut readable = Vec::with_capacity(6);
+    for (kind, readers) in [
+        (RecordKind::Procedure, PROCEDURE_READERS),
+        (RecordKind::Patient, PATIENT_READERS),
+        (RecordKind::Consultation, CONSULTATION_READERS),
+        (
+            RecordKind::ConsultationRequest,
+            CONSULTATION_REQUEST_READERS,
+        ),
+        (RecordKind::Device, DEVICE_READERS),
+        (RecordKind::User, USER_READERS),
+    ] {
+        if readers.check(ctx).await.is_ok() {
+            readable.push(kind);
+        }
+    }
+    let Some(kind) = kind_of(&app_state(ctx)?.db, uuid, &readable).await? else {
         return Ok(None);
     };
     Ok(match kind {
-        RecordKind::Patient => {
-            PATIENT_READERS.check(ctx).await?;
-            patient_by_id(ctx, id).await?.map(Node::Patient)
-        }
-        RecordKind::ConsultationRequest => {
-            CONSULTATION_REQUEST_READERS.check(ctx).await?;
-            consultation_request_by_id(ctx, id)
-                .await?
-                .map(Node::ConsultationRequest)
-        }
-        RecordKind::Consultation => {
-            CONSULTATION_READERS.check(ctx).await?;
-            consultation_by_id(ctx, id).await?.map(Node::Consultation)
-        }
-        RecordKind::Procedure => {
-            PROCEDURE_READERS.check(ctx).await?;
-            procedure_by_id(ctx, id).await?.map(Node::Procedure)
-        }
-        RecordKind::Device => {
-            DEVICE_READERS.check(ctx).await?;
-            device_by_id(ctx, id).await?.map(Node::Device)
-        }
-        RecordKind::User => {
-            USER_READERS.check(ctx).await?;
-            user_by_id(ctx, id).await?.map(Node::User)
-        }
+        RecordKind::Patient => patient_by_id(ctx, id).await?.map(Node::Patient),
+        RecordKind::ConsultationRequest => consultation_request_by_id(ctx, id)
+            .await?
+            .map(Node::ConsultationRequest),
+        RecordKind::Consultation => consultation_by_id(ctx, id).await?.map(Node::Consultation),
+        RecordKind::Procedure => procedure_by_id(ctx, id).await?.map(Node::Procedure),
+        RecordKind::Device => device_by_id(ctx, id).await?.map(Node::Device),
+        RecordKind::User => user_by_id(ctx, id).await?.map(Node::User),
     })
 }

@@ -161,7 +161,7 @@ fn nullability(
                 list_type = Some(item);
             }
             PathSegment::Field(key) => {
-                let mut found: Option<&Type> = None;
+                let mut found: Vec<&Type> = Vec::new();
                 let mut next_sets = Vec::new();
                 for set in &sets {
                     collect(
@@ -174,8 +174,11 @@ fn nullability(
                         &mut next_sets,
                     );
                 }
-                let ty = found?;
-                steps.push(ty.nullable);
+                let ty = *found.first()?;
+                // Fragments on different types may give one response key to
+                // fields of different nullability; where they disagree the
+                // step counts as nullable, so a null never climbs too far.
+                steps.push(found.iter().any(|candidate| candidate.nullable));
                 list_type = Some(ty);
                 type_name = named(ty).to_owned();
                 sets = next_sets;
@@ -196,15 +199,15 @@ fn named(mut ty: &Type) -> &str {
 }
 
 /// Finds the field answered under response key `key` in `set` (and its
-/// fragments), on `type_name` or a fragment's type condition: its declared
-/// type, and the selection sets below it.
+/// fragments), on `type_name` or a fragment's type condition: the declared
+/// type of each field answered under it, and the selection sets below.
 fn collect<'d>(
     document: &'d ExecutableDocument,
     set: &'d SelectionSet,
     type_name: &str,
     key: &str,
     types: &'d FieldTypes,
-    found: &mut Option<&'d Type>,
+    found: &mut Vec<&'d Type>,
     below: &mut Vec<&'d SelectionSet>,
 ) {
     for item in &set.items {
@@ -214,9 +217,7 @@ fn collect<'d>(
                 if field.response_key().node.as_str() != key {
                     continue;
                 }
-                if found.is_none() {
-                    *found = types.field(type_name, field.name.node.as_str());
-                }
+                found.extend(types.field(type_name, field.name.node.as_str()));
                 below.push(&field.selection_set.node);
             }
             Selection::InlineFragment(fragment) => {
@@ -456,6 +457,27 @@ mod tests {
             answer(serde_json::Value::Null, &[&[field("patient")]]),
         );
         assert_eq!(data, serde_json::json!({ "patient": null }));
+    }
+
+    #[test]
+    fn fragments_that_disagree_on_nullability_stop_the_null_at_that_key() {
+        // `x` is non-null on Visit, nullable on Patient: the null stays at x.
+        let sdl = "type Query { thing: Thing! } union Thing = Patient | Visit
+            type Patient { notes: String } type Visit { at: String! } schema { query: Query }";
+        let mut response = answer(
+            serde_json::json!({ "thing": {} }),
+            &[&[field("thing"), field("x")]],
+        );
+        complete(
+            &mut response,
+            "{ thing { ... on Patient { x: notes } ... on Visit { x: at } } }",
+            None,
+            &FieldTypes::from_sdl(sdl),
+        );
+        assert_eq!(
+            response.data.into_json().unwrap(),
+            serde_json::json!({ "thing": { "x": null } })
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! `DateTime` an instant.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{NaiveDate, SecondsFormat, SubsecRound as _, Utc};
 
 /// An instant, e.g. when an appointment starts or a record changed.
 /// Answers always spell it one way, RFC 3339 in UTC with milliseconds and
@@ -22,8 +22,10 @@ pub struct Timestamp(pub chrono::DateTime<Utc>);
 impl ScalarType for Timestamp {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
+            // To the millisecond answers are written with, so a value read
+            // back (a `from` or `to`) means exactly what was shown.
             Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
-                .map(|instant| Self(instant.with_timezone(&Utc)))
+                .map(|instant| Self(instant.with_timezone(&Utc).trunc_subsecs(3)))
                 .map_err(|_| {
                     InputValueError::custom(
                         "an instant in RFC 3339, e.g. 2027-03-01T14:30:00Z or 2027-03-01T09:30:00-05:00",
@@ -113,6 +115,17 @@ mod tests {
         assert_eq!(
             local.to_value(),
             Value::String("2027-03-01T14:30:00.000Z".to_owned())
+        );
+        let precise =
+            Timestamp::parse(Value::String("2027-03-01T14:30:00.123987Z".to_owned())).unwrap();
+        assert_eq!(
+            precise.to_value(),
+            Value::String("2027-03-01T14:30:00.123Z".to_owned())
+        );
+        assert_eq!(
+            precise.0.timestamp_subsec_micros(),
+            123_000,
+            "inputs keep what answers show"
         );
         assert!(Timestamp::parse(Value::String("2027-03-01 14:30".to_owned())).is_err());
         assert!(Timestamp::parse(Value::Number(1.into())).is_err());

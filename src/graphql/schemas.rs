@@ -52,6 +52,10 @@ pub struct Ran {
     /// Whether it was a mutation (its changes may be saved even when its
     /// answer is withheld, so it must not be retried blindly).
     pub mutation: bool,
+    /// Whether any root field produced a value, before failed fields were
+    /// nulled: an operation whose later mutation failed may have saved its
+    /// earlier ones, even when the spec's propagation nulls `data`.
+    pub answered: bool,
 }
 
 /// The serving schema with the limits and allow-list it is run under.
@@ -140,6 +144,10 @@ impl Schemas {
         let retained = Retained::of(&request);
         let response = schema.execute(request).await;
         let response = self.explained(response, &retained).await;
+        let ran = Ran {
+            answered: matches!(&response.data, async_graphql::Value::Object(fields) if !fields.is_empty()),
+            ..ran
+        };
         (self.with_spec_nulls(response, &retained), ran)
     }
 
@@ -177,6 +185,7 @@ impl Schemas {
             label: metric_label(document, operation_name.as_deref(), anonymous),
             mutation: selected_operation(document, operation_name.as_deref())
                 .is_some_and(|operation| operation.ty == OperationType::Mutation),
+            answered: false,
         };
         self.limits.check_document(document)?;
         check_required_variables(document, operation_name.as_deref(), &variables)?;
@@ -218,17 +227,21 @@ impl Executor for Schemas {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        let admitted = self
-            .limits
-            .check_text(&request.query, &request.variables)
-            .and_then(|()| self.admit(request));
+        let text = self.limits.check_text(&request.query, &request.variables);
+        // Parsed only once the text is within the limits (which bound the
+        // parser's recursion); a subscription's refusal is marked so that
+        // the protocol layer answers it with an `error` message.
+        let subscription = text.is_ok()
+            && async_graphql::parser::parse_query(&request.query).is_ok_and(|document| {
+                selected_operation(&document, request.operation_name.as_deref())
+                    .is_some_and(|operation| operation.ty == OperationType::Subscription)
+            });
+        let admitted = text.and_then(|()| self.admit(request));
         let (request, schema) = match admitted {
             Ok((request, schema, _)) => (request, schema.clone()),
             Err(error) => {
-                return futures_util::stream::once(
-                    async move { Response::from_errors(vec![error]) },
-                )
-                .boxed();
+                let refusal = marked(Response::from_errors(vec![error]), subscription);
+                return futures_util::stream::once(async move { refusal }).boxed();
             }
         };
         let retained = Arc::new(Retained::of(&request));
@@ -246,13 +259,16 @@ impl Executor for Schemas {
         let schemas = self.clone();
         schema
             .execute_stream_with_session_data(request, session_data)
-            .then(move |response| {
+            .enumerate()
+            .then(move |(index, response)| {
                 let schemas = schemas.clone();
                 let retained = Arc::clone(&retained);
                 let receipts = receipts.clone();
                 async move {
                     let response = schemas.explained(response, &retained).await;
                     let response = schemas.with_spec_nulls(response, &retained);
+                    // Only a subscription's first answer can refuse to open it.
+                    let response = marked(response, subscription && index == 0);
                     match tokio::time::timeout(schemas.audit_patience, receipts.stored()).await {
                         Ok(Ok(())) => response,
                         Ok(Err(_)) | Err(_) => audit_unavailable(),
@@ -261,6 +277,37 @@ impl Executor for Schemas {
             })
             .boxed()
     }
+}
+
+/// The key of the mark on a subscription's refusal to open (a `Response`
+/// extension the WebSocket protocol layer removes again).
+pub const REFUSED_SUBSCRIPTION: &str = "dermagraphRefusedSubscription";
+
+/// `response` with [`REFUSED_SUBSCRIPTION`] when `first_of_subscription` and
+/// it refuses to open the subscription: no data, and only errors before or
+/// at its root field (validation, limits, the root field's guard or cap),
+/// none of them the server's own failure.
+fn marked(mut response: Response, first_of_subscription: bool) -> Response {
+    let refused = first_of_subscription
+        && matches!(response.data, async_graphql::Value::Null)
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| {
+            error.path.len() <= 1
+                && error
+                    .extensions
+                    .as_ref()
+                    .and_then(|extensions| extensions.get("code"))
+                    .is_none_or(|code| {
+                        *code != async_graphql::Value::from(ErrorCode::Internal.as_str())
+                    })
+        });
+    if refused {
+        response.extensions.insert(
+            REFUSED_SUBSCRIPTION.to_owned(),
+            async_graphql::Value::Boolean(true),
+        );
+    }
+    response
 }
 
 /// The caller a WebSocket connection authenticated as, if it did.

@@ -332,6 +332,8 @@ async fn run_operations(
     // Whether a mutation ran: its changes are saved even if the answer is
     // withheld.
     let mut changed = false;
+    // Whether a root field of any operation produced a value.
+    let mut partly_answered = false;
     for request in requests {
         let started = Instant::now();
         let request = request
@@ -343,6 +345,7 @@ async fn run_operations(
             ));
         let (mut response, ran) = state.schemas.execute_counted(request).await;
         changed |= ran.mutation;
+        partly_answered |= ran.answered;
         response.errors.iter_mut().for_each(classify_error);
         audit_refusals(state, &context, &response.errors).await;
         state.app.metrics.record_operation(
@@ -364,7 +367,11 @@ async fn run_operations(
         .flat_map(|response| &response.errors)
         .filter_map(retry_after_seconds)
         .max();
+    // 503 says nothing was done: never when a root field answered (an
+    // earlier mutation of the operation may be saved, though the spec's
+    // propagation nulled `data`).
     let unavailable = retry_after.is_some()
+        && !partly_answered
         && responses.iter().all(|response| {
             response.data == async_graphql::Value::Null
                 && response
@@ -403,7 +410,7 @@ async fn run_operations(
     } else if refused_before_running {
         *response.status_mut() = media.request_error_status();
     }
-    if let Some(seconds) = retry_after {
+    if let Some(seconds) = retry_after.filter(|_| unavailable || !changed) {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

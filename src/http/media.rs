@@ -37,25 +37,36 @@ impl Media {
         else {
             return Some(Self::Json);
         };
-        let (mut graphql, mut json, mut any) = (0.0_f32, 0.0_f32, 0.0_f32);
+        // The quality of each type as named; `None` where not named.
+        let (mut graphql, mut json, mut any) = (None::<f32>, None::<f32>, None::<f32>);
         for range in accept.split(',') {
             let mut parts = range.split(';');
             let kind = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
             let quality = parts
-                .filter_map(|parameter| parameter.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
+                .map(|parameter| parameter.trim().to_ascii_lowercase())
+                .find_map(|parameter| parameter.strip_prefix("q=")?.trim().parse::<f32>().ok())
                 .unwrap_or(1.0);
-            match kind.as_str() {
-                GRAPHQL_RESPONSE_JSON => graphql = graphql.max(quality),
-                "application/json" => json = json.max(quality),
-                "*/*" | "application/*" => any = any.max(quality),
-                _ => {}
-            }
+            let slot = match kind.as_str() {
+                GRAPHQL_RESPONSE_JSON => &mut graphql,
+                "application/json" => &mut json,
+                "*/*" | "application/*" => &mut any,
+                _ => continue,
+            };
+            *slot = Some(slot.map_or(quality, |seen| seen.max(quality)));
         }
-        if graphql > 0.0 && graphql >= json {
+        // A type named with q=0 is refused even where a wildcard allows
+        // everything else.
+        let graphql = graphql.or(any).unwrap_or(0.0);
+        let json = json.or(any).unwrap_or(0.0);
+        if graphql > 0.0
+            && graphql >= json
+            && accept.to_ascii_lowercase().contains(GRAPHQL_RESPONSE_JSON)
+        {
             Some(Self::GraphqlResponse)
-        } else if json > 0.0 || any > 0.0 {
+        } else if json > 0.0 {
             Some(Self::Json)
+        } else if graphql > 0.0 {
+            Some(Self::GraphqlResponse)
         } else {
             None
         }
@@ -112,6 +123,20 @@ mod tests {
             Some(Media::GraphqlResponse)
         );
         assert_eq!(accepting(Some("text/html")), None);
+        assert_eq!(
+            accepting(Some("application/json;q=0, */*")),
+            Some(Media::GraphqlResponse)
+        );
+        assert_eq!(
+            accepting(Some("*/*;Q=0.5, application/json;Q=0.1")),
+            Some(Media::Json)
+        );
+        assert_eq!(
+            accepting(Some(
+                "application/json;q=0, application/graphql-response+json;q=0"
+            )),
+            None
+        );
         assert_eq!(accepting(Some("application/json;q=0")), None);
     }
 }

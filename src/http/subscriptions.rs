@@ -9,8 +9,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use std::sync::Mutex;
-
 use async_graphql::{
     Data,
     http::{WebSocketProtocols, WsMessage},
@@ -102,7 +100,9 @@ pub async fn subscriptions(
         return StatusCode::BAD_REQUEST.into_response();
     };
     upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        // Answer with the subprotocol that is spoken, whatever order the
+        // client offered them in.
+        .protocols([protocol.sec_websocket_protocol()])
         .on_upgrade(move |socket| serve(state, protocol, socket))
 }
 
@@ -126,9 +126,8 @@ async fn serve(state: HttpState, protocol: WebSocketProtocols, socket: WebSocket
     let (bounds_tx, bounds) = watch::channel(None::<Bounds>);
     let app = state.app.clone();
     let open = state.subscriptions.clone();
-    let translator = Arc::new(Mutex::new(Translator::new(protocol)));
+    let mut translator = Translator::new(protocol);
     let (mut sink, incoming) = socket.split();
-    let heard = Arc::clone(&translator);
     let incoming = incoming
         .take_while(|message| futures_util::future::ready(message.is_ok()))
         .filter_map(|message| {
@@ -136,22 +135,10 @@ async fn serve(state: HttpState, protocol: WebSocketProtocols, socket: WebSocket
                 Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
                 _ => None,
             })
-        })
-        .inspect(move |bytes| {
-            if let Ok(mut translator) = heard.lock() {
-                translator.client_said(bytes);
-            }
         });
     let outgoing = async_graphql::http::WebSocket::new(state.schemas.clone(), incoming, protocol)
         .on_connection_init(move |payload| connection_data(app, open, payload, bounds_tx))
-        .filter_map(move |message| {
-            futures_util::future::ready(
-                translator
-                    .lock()
-                    .ok()
-                    .and_then(|mut translator| translator.server_says(message)),
-            )
-        })
+        .filter_map(move |message| futures_util::future::ready(translator.server_says(message)))
         .map(|message| match message {
             WsMessage::Text(text) => Message::Text(text.into()),
             WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame {

@@ -3,10 +3,13 @@
 //! clients expect them:
 //! - a refused `connection_init` closes with 4401 Unauthorized (no or bad
 //!   credentials) or 4403 Forbidden, not 1002; a `subscribe` before the
-//!   acknowledgement closes with 4401 too;
+//!   acknowledgement closes with 4401 too; a message that is not the
+//!   protocol's with 4400;
 //! - a subscription the caller may not open (or that is over a limit) is
 //!   answered with an `error` message, not a `next` that carries the
-//!   refusal, and no `complete` follows it.
+//!   refusal, and no `complete` follows it. `Schemas::execute_stream`
+//!   marks such a refusal (it knows the operation once its text passed the
+//!   limits); this layer only rewrites marked messages.
 //!
 //! The older `graphql-ws` (subscriptions-transport-ws) protocol is left as
 //! async-graphql speaks it.
@@ -16,7 +19,7 @@ use std::collections::HashSet;
 use async_graphql::http::{WebSocketProtocols, WsMessage};
 use serde_json::Value;
 
-use crate::{error::ErrorCode, graphql::operation::selected_operation};
+use crate::{error::ErrorCode, graphql::schemas::REFUSED_SUBSCRIPTION};
 
 /// graphql-transport-ws: the connection's credentials are missing or
 /// no longer valid.
@@ -24,13 +27,11 @@ pub const UNAUTHORIZED: u16 = 4401;
 /// graphql-transport-ws: the caller may not hold this connection.
 pub const FORBIDDEN: u16 = 4403;
 
-/// What one connection's translation remembers: which operations are
-/// subscriptions, which have answered, and which were refused.
+/// What one connection's translation remembers: the operations refused
+/// with an `error` message, whose `complete` is not sent.
 #[derive(Debug)]
 pub struct Translator {
     protocol: WebSocketProtocols,
-    subscriptions: HashSet<String>,
-    answered: HashSet<String>,
     refused: HashSet<String>,
 }
 
@@ -39,95 +40,66 @@ impl Translator {
     pub fn new(protocol: WebSocketProtocols) -> Self {
         Self {
             protocol,
-            subscriptions: HashSet::new(),
-            answered: HashSet::new(),
             refused: HashSet::new(),
-        }
-    }
-
-    /// Notes a client message: which ids run subscription operations.
-    pub fn client_said(&mut self, message: &[u8]) {
-        if self.protocol != WebSocketProtocols::GraphQLWS {
-            return;
-        }
-        let Ok(message) = serde_json::from_slice::<Value>(message) else {
-            return;
-        };
-        if message["type"] != "subscribe" {
-            return;
-        }
-        let (Some(id), Some(query)) =
-            (message["id"].as_str(), message["payload"]["query"].as_str())
-        else {
-            return;
-        };
-        let operation_name = message["payload"]["operationName"].as_str();
-        let subscription = async_graphql::parser::parse_query(query).is_ok_and(|document| {
-            selected_operation(&document, operation_name).is_some_and(|operation| {
-                operation.ty == async_graphql::parser::types::OperationType::Subscription
-            })
-        });
-        if subscription {
-            self.subscriptions.insert(id.to_owned());
         }
     }
 
     /// The server message to send for `message`, if any.
     pub fn server_says(&mut self, message: WsMessage) -> Option<WsMessage> {
-        if self.protocol != WebSocketProtocols::GraphQLWS {
-            return Some(message);
-        }
         match message {
-            WsMessage::Close(1002, reason) => {
+            WsMessage::Close(1002, reason) if self.speaks_transport_ws() => {
                 Some(WsMessage::Close(init_close_code(&reason), reason))
             }
-            WsMessage::Close(1011, reason) => Some(WsMessage::Close(UNAUTHORIZED, reason)),
+            WsMessage::Close(1011, reason) if self.speaks_transport_ws() => {
+                // "The handshake is not completed": subscribe before ack.
+                Some(WsMessage::Close(UNAUTHORIZED, reason))
+            }
             WsMessage::Close(code, reason) => Some(WsMessage::Close(code, reason)),
             WsMessage::Text(text) => self.text(text),
         }
     }
 
+    fn speaks_transport_ws(&self) -> bool {
+        self.protocol == WebSocketProtocols::GraphQLWS
+    }
+
     fn text(&mut self, text: String) -> Option<WsMessage> {
-        // Only a subscription's first answer can be a refusal to open it.
-        let interesting = self
-            .subscriptions
-            .iter()
-            .any(|id| !self.answered.contains(id))
-            || !self.refused.is_empty();
-        if !interesting {
+        // Cheap first: only marked refusals and the completes after them
+        // are rewritten; events pass untouched.
+        let marked = text.contains(REFUSED_SUBSCRIPTION);
+        if !marked && self.refused.is_empty() {
             return Some(WsMessage::Text(text));
         }
-        let Ok(message) = serde_json::from_str::<Value>(&text) else {
+        let Ok(mut message) = serde_json::from_str::<Value>(&text) else {
             return Some(WsMessage::Text(text));
         };
-        let Some(id) = message["id"].as_str().map(str::to_owned) else {
-            return Some(WsMessage::Text(text));
-        };
-        match message["type"].as_str() {
-            Some("complete") if self.refused.remove(&id) => {
-                self.subscriptions.remove(&id);
-                None
-            }
-            Some("complete") => {
-                self.subscriptions.remove(&id);
-                self.answered.remove(&id);
-                Some(WsMessage::Text(text))
-            }
-            Some("next")
-                if self.subscriptions.contains(&id) && self.answered.insert(id.clone()) =>
-            {
-                match refusal(&message["payload"]) {
-                    Some(errors) => {
-                        self.refused.insert(id.clone());
-                        let error =
-                            serde_json::json!({ "id": id, "type": "error", "payload": errors });
-                        Some(WsMessage::Text(error.to_string()))
-                    }
-                    None => Some(WsMessage::Text(text)),
+        let id = message["id"].as_str().unwrap_or_default().to_owned();
+        if marked {
+            if let Some(payload) = message.get_mut("payload").and_then(Value::as_object_mut) {
+                payload
+                    .get_mut("extensions")
+                    .and_then(Value::as_object_mut)
+                    .map(|extensions| extensions.remove(REFUSED_SUBSCRIPTION));
+                if payload
+                    .get("extensions")
+                    .and_then(Value::as_object)
+                    .is_some_and(serde_json::Map::is_empty)
+                {
+                    payload.remove("extensions");
                 }
             }
-            _ => Some(WsMessage::Text(text)),
+            if self.speaks_transport_ws() {
+                self.refused.insert(id.clone());
+                let errors = message["payload"]["errors"].take();
+                let error = serde_json::json!({ "id": id, "type": "error", "payload": errors });
+                return Some(WsMessage::Text(error.to_string()));
+            }
+            return Some(WsMessage::Text(message.to_string()));
         }
+        if message["type"] == "complete" && self.refused.remove(&id) {
+            return None;
+        }
+        Some(WsMessage::Text(text))
     }
 }
 
@@ -138,96 +110,113 @@ pub fn init_refusal(code: ErrorCode, message: &str) -> String {
 }
 
 /// The close code for a refused `connection_init`, from the error code its
-/// reason starts with: the server's own trouble (the database, say) is
-/// 1011, which clients retry; any other refusal is of the credentials.
+/// reason starts with (see [`init_refusal`]): 4401 for missing or invalid
+/// credentials, 4403 for a caller who may not connect, 4429 for one over
+/// its budget, 1011 for the server's own trouble (the database, say), which
+/// clients retry. A 1002 without a code is async-graphql's answer to a
+/// message that is not the protocol's: 4400 Bad Request.
 fn init_close_code(reason: &str) -> u16 {
     let code = reason.split(':').next().unwrap_or_default();
-    if code == ErrorCode::Forbidden.as_str() {
+    if code == ErrorCode::Unauthenticated.as_str() {
+        UNAUTHORIZED
+    } else if code == ErrorCode::Forbidden.as_str() {
         FORBIDDEN
+    } else if code == ErrorCode::RateLimited.as_str() {
+        4429
     } else if code == ErrorCode::Internal.as_str() {
         1011
     } else {
-        UNAUTHORIZED
+        4400
     }
-}
-
-/// The errors of a first answer that refused to open a subscription: no
-/// data, and only errors before or at its root field (validation, limits,
-/// the root field's guard).
-fn refusal(payload: &Value) -> Option<Value> {
-    let errors = payload["errors"].as_array()?;
-    let refused = payload["data"].is_null()
-        && !errors.is_empty()
-        && errors
-            .iter()
-            .all(|error| error["path"].as_array().is_none_or(|path| path.len() <= 1));
-    refused.then(|| Value::Array(errors.clone()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn subscribed(translator: &mut Translator, id: &str) {
-        let message = serde_json::json!({ "id": id, "type": "subscribe",
-            "payload": { "query": "subscription { adverseEventReported { procedureId } }" } });
-        translator.client_said(message.to_string().as_bytes());
-    }
-
     fn text(message: &Value) -> WsMessage {
         WsMessage::Text(message.to_string())
     }
 
-    #[test]
-    fn a_refused_subscription_is_an_error_without_complete() {
-        let mut translator = Translator::new(WebSocketProtocols::GraphQLWS);
-        subscribed(&mut translator, "7");
-        let refused = serde_json::json!({ "id": "7", "type": "next", "payload": { "data": null,
-            "errors": [{ "message": "FORBIDDEN", "path": ["adverseEventReported"], "extensions": { "code": "FORBIDDEN" } }] } });
-        let Some(WsMessage::Text(sent)) = translator.server_says(text(&refused)) else {
-            panic!("an error message");
+    fn sent(message: Option<WsMessage>) -> Value {
+        let Some(WsMessage::Text(text)) = message else {
+            panic!("a text message, got {message:?}");
         };
-        let sent: Value = serde_json::from_str(&sent).unwrap();
-        assert_eq!(sent["type"], "error");
-        assert_eq!(sent["payload"][0]["extensions"]["code"], "FORBIDDEN");
-        let complete = serde_json::json!({ "id": "7", "type": "complete" });
-        assert!(translator.server_says(text(&complete)).is_none());
+        serde_json::from_str(&text).unwrap()
     }
 
     #[test]
-    fn events_and_queries_pass_as_they_are() {
+    fn a_marked_refusal_is_an_error_without_complete() {
         let mut translator = Translator::new(WebSocketProtocols::GraphQLWS);
-        subscribed(&mut translator, "1");
+        let refused = serde_json::json!({ "id": "7", "type": "next", "payload": { "data": null,
+            "errors": [{ "message": "FORBIDDEN", "path": ["adverseEventReported"], "extensions": { "code": "FORBIDDEN" } }],
+            "extensions": { REFUSED_SUBSCRIPTION: true } } });
+        let error = sent(translator.server_says(text(&refused)));
+        assert_eq!(error["type"], "error");
+        assert_eq!(error["id"], "7");
+        assert_eq!(error["payload"][0]["extensions"]["code"], "FORBIDDEN");
+        assert!(!error.to_string().contains(REFUSED_SUBSCRIPTION));
+        let complete = serde_json::json!({ "id": "7", "type": "complete" });
+        assert!(translator.server_says(text(&complete)).is_none());
+        // Another operation's complete still goes out.
+        let other = serde_json::json!({ "id": "8", "type": "complete" });
+        assert!(translator.server_says(text(&other)).is_some());
+    }
+
+    #[test]
+    fn unmarked_answers_pass_as_they_are() {
+        let mut translator = Translator::new(WebSocketProtocols::GraphQLWS);
         let event = serde_json::json!({ "id": "1", "type": "next", "payload": { "data": { "adverseEventReported": { "procedureId": "p" } } } });
-        assert!(matches!(
-            translator.server_says(text(&event)),
-            Some(WsMessage::Text(_))
-        ));
-        let query_refused = serde_json::json!({ "id": "2", "type": "next", "payload": { "data": null,
-            "errors": [{ "message": "no", "path": ["login"] }] } });
-        let Some(WsMessage::Text(sent)) = translator.server_says(text(&query_refused)) else {
-            panic!("passed on");
-        };
-        assert!(
-            sent.contains("\"next\""),
-            "a query's refusal stays a next: {sent}"
+        assert_eq!(sent(translator.server_says(text(&event))), event);
+        // A query's refusal, or an answer withheld for the audit trail, is
+        // not marked: it stays a `next`.
+        let withheld = serde_json::json!({ "id": "2", "type": "next", "payload": { "data": null,
+            "errors": [{ "message": "the audit trail could not record", "extensions": { "code": "INTERNAL" } }] } });
+        assert_eq!(
+            sent(translator.server_says(text(&withheld)))["type"],
+            "next"
         );
     }
 
     #[test]
-    fn refused_credentials_close_with_the_protocol_codes() {
+    fn the_older_protocol_keeps_its_data_message_without_the_mark() {
+        let mut translator = Translator::new(WebSocketProtocols::SubscriptionsTransportWS);
+        let refused = serde_json::json!({ "id": "3", "type": "data", "payload": { "data": null,
+            "errors": [{ "message": "FORBIDDEN" }], "extensions": { REFUSED_SUBSCRIPTION: true } } });
+        let passed = sent(translator.server_says(text(&refused)));
+        assert_eq!(passed["type"], "data");
+        assert!(passed["payload"].get("extensions").is_none(), "{passed}");
+    }
+
+    #[test]
+    fn closes_follow_the_protocol_codes() {
         let mut translator = Translator::new(WebSocketProtocols::GraphQLWS);
         let refused = |code| WsMessage::Close(1002, init_refusal(code, "refused"));
-        let closed = translator.server_says(refused(ErrorCode::Unauthenticated));
-        assert!(matches!(closed, Some(WsMessage::Close(UNAUTHORIZED, _))));
-        let closed = translator.server_says(refused(ErrorCode::Forbidden));
-        assert!(matches!(closed, Some(WsMessage::Close(FORBIDDEN, _))));
-        let closed = translator.server_says(refused(ErrorCode::Internal));
-        assert!(matches!(closed, Some(WsMessage::Close(1011, _))));
-        let closed = translator.server_says(WsMessage::Close(
-            1011,
-            "The handshake is not completed.".into(),
-        ));
-        assert!(matches!(closed, Some(WsMessage::Close(UNAUTHORIZED, _))));
+        let code_of = |message: Option<WsMessage>| match message {
+            Some(WsMessage::Close(code, _)) => code,
+            other => panic!("a close, got {other:?}"),
+        };
+        assert_eq!(
+            code_of(translator.server_says(refused(ErrorCode::Unauthenticated))),
+            UNAUTHORIZED
+        );
+        assert_eq!(
+            code_of(translator.server_says(refused(ErrorCode::Forbidden))),
+            FORBIDDEN
+        );
+        assert_eq!(
+            code_of(translator.server_says(refused(ErrorCode::RateLimited))),
+            4429
+        );
+        assert_eq!(
+            code_of(translator.server_says(refused(ErrorCode::Internal))),
+            1011
+        );
+        // async-graphql's answer to a message that is not the protocol's.
+        let malformed =
+            WsMessage::Close(1002, "invalid type: integer `7`, expected a string".into());
+        assert_eq!(code_of(translator.server_says(malformed)), 4400);
+        let early = WsMessage::Close(1011, "The handshake is not completed.".into());
+        assert_eq!(code_of(translator.server_says(early)), UNAUTHORIZED);
     }
 }

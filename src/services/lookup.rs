@@ -2,7 +2,7 @@
 //! table, so one id names at most one record; the API's `node(id:)` uses
 //! this to hand the id to that record's own read path.
 
-use sea_orm::{ConnectionTrait, EntityTrait, PrimaryKeyTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, PrimaryKeyTrait, QuerySelect, sea_query::Expr};
 use uuid::Uuid;
 
 use crate::{
@@ -27,29 +27,30 @@ pub enum RecordKind {
     User,
 }
 
-/// The kind of the record with this id, if there is one. Looks in the
-/// tables in turn (by primary key), the most often fetched first.
+/// The kind of the record with this id among `kinds`, if there is one.
+/// Looks in their tables in turn, by primary key, reading only the key.
 ///
 /// # Errors
 /// The database's error.
-pub async fn kind_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<RecordKind>> {
-    if exists::<procedures::Entity>(db, id).await? {
-        return Ok(Some(RecordKind::Procedure));
-    }
-    if exists::<patients::Entity>(db, id).await? {
-        return Ok(Some(RecordKind::Patient));
-    }
-    if exists::<consultations::Entity>(db, id).await? {
-        return Ok(Some(RecordKind::Consultation));
-    }
-    if exists::<consultation_requests::Entity>(db, id).await? {
-        return Ok(Some(RecordKind::ConsultationRequest));
-    }
-    if exists::<devices::Entity>(db, id).await? {
-        return Ok(Some(RecordKind::Device));
-    }
-    if exists::<users::Entity>(db, id).await? {
-        return Ok(Some(RecordKind::User));
+pub async fn kind_of(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    kinds: &[RecordKind],
+) -> AppResult<Option<RecordKind>> {
+    for kind in kinds {
+        let found = match kind {
+            RecordKind::Procedure => exists::<procedures::Entity>(db, id).await?,
+            RecordKind::Patient => exists::<patients::Entity>(db, id).await?,
+            RecordKind::Consultation => exists::<consultations::Entity>(db, id).await?,
+            RecordKind::ConsultationRequest => {
+                exists::<consultation_requests::Entity>(db, id).await?
+            }
+            RecordKind::Device => exists::<devices::Entity>(db, id).await?,
+            RecordKind::User => exists::<users::Entity>(db, id).await?,
+        };
+        if found {
+            return Ok(Some(*kind));
+        }
     }
     Ok(None)
 }
@@ -59,5 +60,11 @@ where
     E: EntityTrait,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
-    Ok(E::find_by_id(id).one(db).await?.is_some())
+    let found: Option<i32> = E::find_by_id(id)
+        .select_only()
+        .expr(Expr::value(1))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
 }
