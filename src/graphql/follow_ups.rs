@@ -1,6 +1,6 @@
 //! The follow-up worklist and its mutations.
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, ID, Object};
 
 use super::{
     app_state,
@@ -29,6 +29,16 @@ pub struct FollowUpQuery;
 
 #[Object]
 impl FollowUpQuery {
+    /// A follow-up by id (staff, or partners with `follow_ups:read`).
+    #[graphql(guard = "FOLLOW_UP_BY_ID_READERS")]
+    async fn follow_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The follow-up's id.")] id: ID,
+    ) -> async_graphql::Result<Option<FollowUp>> {
+        follow_up_by_id(ctx, &id).await
+    }
+
     /// The follow-up worklist by due time: filter by status, kind,
     /// patient, procedure, due range, overdue, or due today in the clinic's
     /// time zone (staff, or partners with `follow_ups:read`).
@@ -79,6 +89,40 @@ impl FollowUpQuery {
         )
         .await?;
         Ok(connection(rows, total, follow_ups::cursor_of, FollowUp::from)?.into())
+    }
+}
+
+/// Who may read one follow-up by id, through the `followUp` root and
+/// through `node(id:)` alike: whoever may read the worklist.
+pub(crate) const FOLLOW_UP_BY_ID_READERS: Allow = Allow::FOLLOW_UP_READERS;
+
+/// The follow-up with this id, as its root field answers it (its read
+/// audited like a worklist row), `None` when there is none; for callers
+/// [`FOLLOW_UP_BY_ID_READERS`] admits.
+///
+/// # Errors
+/// The database's error.
+pub(crate) async fn follow_up_by_id(
+    ctx: &Context<'_>,
+    id: &ID,
+) -> async_graphql::Result<Option<FollowUp>> {
+    let state = app_state(ctx)?;
+    match follow_ups::find_follow_up(&state.db, parse_id(id, "id")?).await {
+        Ok(row) => {
+            state
+                .audit
+                .record(
+                    request_context(ctx)?,
+                    "followUp",
+                    AuditEvent::new(AuditAction::Read)
+                        .entity(EntityType::FollowUp, Some(row.id))
+                        .patient(row.patient_id),
+                )
+                .await;
+            Ok(Some(FollowUp::from(row)))
+        }
+        Err(crate::error::AppError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
     }
 }
 

@@ -16,6 +16,8 @@ use super::{
     app_state,
     consultations::CONSULTATION_READERS,
     consultations::consultation_by_id,
+    follow_ups::FOLLOW_UP_BY_ID_READERS,
+    follow_ups::follow_up_by_id,
     identity::USER_READERS,
     identity::user_by_id,
     intake::CONSULTATION_REQUEST_READERS,
@@ -29,6 +31,7 @@ use super::{
     procedures::procedure_by_id,
     types::{
         consultation::Consultation,
+        follow_up::FollowUp,
         identity::User,
         intake::ConsultationRequest,
         patient::Patient,
@@ -63,6 +66,8 @@ pub enum Node {
     Consultation(Consultation),
     /// A procedure.
     Procedure(Procedure),
+    /// A follow-up of a procedure.
+    FollowUp(FollowUp),
     /// A device.
     Device(Device),
     /// A staff account.
@@ -90,6 +95,7 @@ node_id! {
     ConsultationRequest => |request| ID(request.0.id.to_string());
     Consultation => |consultation| ID(consultation.0.core().id.to_string());
     Procedure => |procedure| ID(procedure.0.core().id.to_string());
+    FollowUp => |follow_up| ID(follow_up.0.core().id.to_string());
     Device => |device| ID(device.0.id.to_string());
     User => |user| user.id.clone();
 }
@@ -157,11 +163,12 @@ impl NodeQuery {
 /// records exist to callers who may not read them.
 async fn node_by_id(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
     let uuid = parse_id(id, "id")?;
-    let mut readable = Vec::with_capacity(6);
+    let mut readable = Vec::with_capacity(7);
     for (kind, readers) in [
         (RecordKind::Procedure, PROCEDURE_READERS),
         (RecordKind::Patient, PATIENT_READERS),
         (RecordKind::Consultation, CONSULTATION_READERS),
+        (RecordKind::FollowUp, FOLLOW_UP_BY_ID_READERS),
         (
             RecordKind::ConsultationRequest,
             CONSULTATION_REQUEST_READERS,
@@ -183,6 +190,7 @@ async fn node_by_id(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<
             .map(Node::ConsultationRequest),
         RecordKind::Consultation => consultation_by_id(ctx, id).await?.map(Node::Consultation),
         RecordKind::Procedure => procedure_by_id(ctx, id).await?.map(Node::Procedure),
+        RecordKind::FollowUp => follow_up_by_id(ctx, id).await?.map(Node::FollowUp),
         RecordKind::Device => device_by_id(ctx, id).await?.map(Node::Device),
         RecordKind::User => user_by_id(ctx, id).await?.map(Node::User),
     })

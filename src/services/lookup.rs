@@ -6,7 +6,9 @@ use sea_orm::{ConnectionTrait, EntityTrait, PrimaryKeyTrait, QuerySelect, sea_qu
 use uuid::Uuid;
 
 use crate::{
-    entities::{consultation_requests, consultations, devices, patients, procedures, users},
+    entities::{
+        consultation_requests, consultations, devices, follow_ups, patients, procedures, users,
+    },
     error::AppResult,
 };
 
@@ -21,6 +23,8 @@ pub enum RecordKind {
     Consultation,
     /// A procedure.
     Procedure,
+    /// A follow-up.
+    FollowUp,
     /// A device.
     Device,
     /// A staff account.
@@ -40,6 +44,7 @@ pub async fn kind_of(
     for kind in kinds {
         let found = match kind {
             RecordKind::Procedure => exists::<procedures::Entity>(db, id).await?,
+            RecordKind::FollowUp => exists::<follow_ups::Entity>(db, id).await?,
             RecordKind::Patient => exists::<patients::Entity>(db, id).await?,
             RecordKind::Consultation => exists::<consultations::Entity>(db, id).await?,
             RecordKind::ConsultationRequest => {

@@ -85,7 +85,12 @@ async fn node_answers_as_each_types_own_root_field_for_every_caller() {
                         "consentedChannels": ["EMAIL"], "consentTextVersion": "web-2026-01", "message": "Scars" } }), None)
                 .await;
             let request = submitted["data"]["submitConsultationRequest"]["requestId"].as_str().unwrap_or_else(|| panic!("{submitted}")).to_owned();
+            let follow_up = crate::follow_ups::follow_ups_of(&app, &clinic.desk, &procedure).await["followUps"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             let records = [
+                ("FollowUp", follow_up),
                 ("Patient", patient.clone()),
                 ("Procedure", procedure.clone()),
                 ("Consultation", consultation),
@@ -140,7 +145,7 @@ async fn node_answers_as_each_types_own_root_field_for_every_caller() {
                 }
             }
             assert_eq!(implementors.len(), records.len(), "{implementors:?}");
-            assert!(compared >= 36, "{compared}");
+            assert!(compared >= 42, "{compared}");
 
             // The front desk's refetch of a procedure: clinical fields null
             // with FORBIDDEN at their paths, as through procedure(id:).
