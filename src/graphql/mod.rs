@@ -19,6 +19,7 @@ pub mod persisted;
 pub mod policy;
 pub mod prefetch;
 pub mod procedures;
+pub mod refusals;
 pub mod rows;
 pub mod scalars;
 pub mod schemas;

@@ -33,10 +33,14 @@ use super::{
     nulls::{FieldTypes, complete as complete_nulls},
     operation::{metric_label, selected_operation},
     persisted::PersistedOperations,
+    refusals::audit_refusals,
     variables::check_required_variables,
 };
 use crate::{
-    auth::actor::RequestContext, error::ErrorCode, services::audit::AuditReceipts, state::AppState,
+    auth::actor::RequestContext,
+    error::ErrorCode,
+    services::audit::{AuditReceipts, AuditSink},
+    state::AppState,
 };
 
 /// async-graphql's refusals when a document is over the depth or complexity
@@ -73,6 +77,8 @@ pub struct Schemas {
     /// without the data limits (see [`super::introspection`]); built on
     /// first use.
     introspecting: Option<Arc<OnceLock<AppSchema>>>,
+    /// Where refusals over a WebSocket are audited (as over HTTP).
+    audit: AuditSink,
     /// Field types for putting spec nulls where fields failed (see
     /// [`super::nulls`]); read from the schema on the first field error.
     field_types: Arc<OnceLock<FieldTypes>>,
@@ -118,6 +124,7 @@ impl Schemas {
         let audit_patience = Duration::from_secs(state.config.database.db_acquire_timeout_secs);
         Self {
             audit_patience,
+            audit: state.audit.clone(),
             introspecting: introspection.then(Arc::default),
             persisted: state.persisted_operations.clone(),
             serving: serving.data(state).finish(),
@@ -249,11 +256,12 @@ impl Executor for Schemas {
         // Each operation gets receipts of its own, so that each answer waits
         // for its own reads' audit rows (R-AUDIT), not for the connection's.
         let receipts = AuditReceipts::default();
-        let request = match connection_context(&session_data) {
-            Some(context) => request.data(RequestContext {
-                audit_receipts: receipts.clone(),
-                ..context.clone()
-            }),
+        let context = connection_context(&session_data).map(|context| RequestContext {
+            audit_receipts: receipts.clone(),
+            ..context.clone()
+        });
+        let request = match &context {
+            Some(context) => request.data(context.clone()),
             None => request,
         };
         let schemas = self.clone();
@@ -264,9 +272,13 @@ impl Executor for Schemas {
                 let schemas = schemas.clone();
                 let retained = Arc::clone(&retained);
                 let receipts = receipts.clone();
+                let context = context.clone();
                 async move {
                     let response = schemas.explained(response, &retained).await;
                     let response = schemas.with_spec_nulls(response, &retained);
+                    if let Some(context) = &context {
+                        audit_refusals(&schemas.audit, context, &response.errors).await;
+                    }
                     // Only a subscription's first answer can refuse to open it.
                     let response = marked(response, subscription && index == 0);
                     match tokio::time::timeout(schemas.audit_patience, receipts.stored()).await {

@@ -21,8 +21,7 @@ use uuid::Uuid;
 
 use super::{HttpState, RequestId, media::Media, rate_limit::RetryAfter};
 use crate::{
-    auth::{actor::RequestContext, authenticate::authenticate},
-    domain::audit::{AuditAction, AuditOutcome},
+    auth::authenticate::authenticate,
     error::{
         AppError, ErrorCode, INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, UNAVAILABLE_NESTED_MESSAGE,
         UNAVAILABLE_RETRY_AFTER_SECONDS,
@@ -31,9 +30,9 @@ use crate::{
         limits::{NUL_REFUSAL, carries_nul, check_value_depth},
         loaders::Loaders,
         persisted::has_persisted_hash,
+        refusals::audit_refusals,
         tokens::scan_query,
     },
-    services::audit::AuditEvent,
 };
 
 /// A GraphQL-shaped error body for answers given before execution.
@@ -347,7 +346,7 @@ async fn run_operations(
         changed |= ran.mutation;
         partly_answered |= ran.answered;
         response.errors.iter_mut().for_each(classify_error);
-        audit_refusals(state, &context, &response.errors).await;
+        audit_refusals(&state.app.audit, &context, &response.errors).await;
         state.app.metrics.record_operation(
             ran.label.as_deref(),
             response.is_err(),
@@ -464,48 +463,6 @@ fn rate_limited(retry: RetryAfter) -> Response {
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(retry.seconds));
     response
-}
-
-/// R-AUDIT: every refusal in the response (a guard at the root or on a
-/// nested field, or an object-level check in a service) leaves an
-/// ACCESS_DENIED row naming the field's path.
-async fn audit_refusals(state: &HttpState, context: &RequestContext, errors: &[ServerError]) {
-    let refusal_codes = [
-        ErrorCode::Forbidden.as_str(),
-        ErrorCode::Unauthenticated.as_str(),
-    ];
-    for error in errors {
-        let code = error
-            .extensions
-            .as_ref()
-            .and_then(|extensions| extensions.get("code"));
-        let refused = code.is_some_and(|code| {
-            refusal_codes
-                .iter()
-                .any(|refusal| *code == async_graphql::Value::from(*refusal))
-        });
-        if !refused || error.path.is_empty() {
-            continue;
-        }
-        let operation = error
-            .path
-            .iter()
-            .filter_map(|segment| match segment {
-                async_graphql::PathSegment::Field(name) => Some(name.as_str()),
-                async_graphql::PathSegment::Index(_) => None,
-            })
-            .collect::<Vec<_>>()
-            .join(".");
-        state
-            .app
-            .audit
-            .record(
-                context,
-                &operation,
-                AuditEvent::new(AuditAction::AccessDenied).outcome(AuditOutcome::Denied),
-            )
-            .await;
-    }
 }
 
 /// Gives every error a code. Errors without one come either from

@@ -143,6 +143,16 @@ async fn r_adverse_reaches_provider_subscribers_at_once_and_never_the_front_desk
         );
         let after = tokio::time::timeout(Duration::from_millis(300), desk_adverse.next()).await;
         assert!(after.is_err(), "nothing follows the error: {after:?}");
+        // R-AUDIT: the refusal over the WebSocket is audited as over HTTP.
+        let denied = app
+            .gql("{ auditEvents(first: 20, filter: { action: ACCESS_DENIED }) { edges { node { operation outcome actorRole } } } }",
+                json!({}), Some(&staff.admin))
+            .await;
+        let rows = denied["data"]["auditEvents"]["edges"].as_array().cloned().unwrap_or_default();
+        assert!(
+            rows.iter().any(|row| row["node"]["operation"] == "adverseEventReported" && row["node"]["outcome"] == "DENIED"),
+            "{denied}"
+        );
         // Give the subscriptions a moment to be registered before the event.
         tokio::time::sleep(Duration::from_millis(200)).await;
 

@@ -1,0 +1,51 @@
+//! R-AUDIT for refusals: every FORBIDDEN or UNAUTHENTICATED in an answer
+//! (a guard at the root or on a nested field, or an object-level check in
+//! a service) leaves an ACCESS_DENIED row naming the field's path, over
+//! HTTP and over WebSocket alike.
+
+use async_graphql::{PathSegment, ServerError, Value};
+
+use crate::{
+    auth::actor::RequestContext,
+    domain::audit::{AuditAction, AuditOutcome},
+    error::ErrorCode,
+    services::audit::{AuditEvent, AuditSink},
+};
+
+/// Records an ACCESS_DENIED row for each refusal among `errors`.
+pub async fn audit_refusals(audit: &AuditSink, context: &RequestContext, errors: &[ServerError]) {
+    let refusal_codes = [
+        ErrorCode::Forbidden.as_str(),
+        ErrorCode::Unauthenticated.as_str(),
+    ];
+    for error in errors {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"));
+        let refused = code.is_some_and(|code| {
+            refusal_codes
+                .iter()
+                .any(|refusal| *code == Value::from(*refusal))
+        });
+        if !refused || error.path.is_empty() {
+            continue;
+        }
+        let operation = error
+            .path
+            .iter()
+            .filter_map(|segment| match segment {
+                PathSegment::Field(name) => Some(name.as_str()),
+                PathSegment::Index(_) => None,
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+        audit
+            .record(
+                context,
+                &operation,
+                AuditEvent::new(AuditAction::AccessDenied).outcome(AuditOutcome::Denied),
+            )
+            .await;
+    }
+}
