@@ -209,6 +209,15 @@ pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 1;
 pub const INTERNAL_MESSAGE: &str =
     "Something went wrong on our side. Quote the errorId when you report it.";
 
+/// Whether a GraphQL error carries `code` as its `extensions.code`.
+pub fn carries_code(error: &async_graphql::ServerError, code: ErrorCode) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"))
+        .is_some_and(|value| *value == async_graphql::Value::from(code.as_str()))
+}
+
 impl AppError {
     /// Shorthand for a `BAD_USER_INPUT` naming its field.
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {

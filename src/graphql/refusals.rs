@@ -3,31 +3,20 @@
 //! a service) leaves an ACCESS_DENIED row naming the field's path, over
 //! HTTP and over WebSocket alike.
 
-use async_graphql::{PathSegment, ServerError, Value};
+use async_graphql::{PathSegment, ServerError};
 
 use crate::{
     auth::actor::RequestContext,
     domain::audit::{AuditAction, AuditOutcome},
-    error::ErrorCode,
+    error::{ErrorCode, carries_code},
     services::audit::{AuditEvent, AuditSink},
 };
 
 /// Records an ACCESS_DENIED row for each refusal among `errors`.
 pub async fn audit_refusals(audit: &AuditSink, context: &RequestContext, errors: &[ServerError]) {
-    let refusal_codes = [
-        ErrorCode::Forbidden.as_str(),
-        ErrorCode::Unauthenticated.as_str(),
-    ];
     for error in errors {
-        let code = error
-            .extensions
-            .as_ref()
-            .and_then(|extensions| extensions.get("code"));
-        let refused = code.is_some_and(|code| {
-            refusal_codes
-                .iter()
-                .any(|refusal| *code == Value::from(*refusal))
-        });
+        let refused = carries_code(error, ErrorCode::Forbidden)
+            || carries_code(error, ErrorCode::Unauthenticated);
         if !refused || error.path.is_empty() {
             continue;
         }

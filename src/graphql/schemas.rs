@@ -38,7 +38,7 @@ use super::{
 };
 use crate::{
     auth::actor::RequestContext,
-    error::ErrorCode,
+    error::{ErrorCode, carries_code},
     services::audit::{AuditReceipts, AuditSink},
     state::AppState,
 };
@@ -303,16 +303,10 @@ fn marked(mut response: Response, first_of_subscription: bool) -> Response {
     let refused = first_of_subscription
         && matches!(response.data, async_graphql::Value::Null)
         && !response.errors.is_empty()
-        && response.errors.iter().all(|error| {
-            error.path.len() <= 1
-                && error
-                    .extensions
-                    .as_ref()
-                    .and_then(|extensions| extensions.get("code"))
-                    .is_none_or(|code| {
-                        *code != async_graphql::Value::from(ErrorCode::Internal.as_str())
-                    })
-        });
+        && response
+            .errors
+            .iter()
+            .all(|error| error.path.len() <= 1 && !carries_code(error, ErrorCode::Internal));
     if refused {
         response.extensions.insert(
             REFUSED_SUBSCRIPTION.to_owned(),

@@ -33,49 +33,31 @@ struct Asset {
     bytes: &'static [u8],
 }
 
+/// An [`Asset`] for `assets/graphiql/<name>`, embedded at build time.
+macro_rules! asset {
+    ($name:literal, $content_type:literal) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!("../../assets/graphiql/", $name)),
+        }
+    };
+}
+
 /// Every file under `/graphql/assets/`; assets/graphiql/README.md gives
 /// each one's package and version.
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "graphiql.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/graphiql/graphiql.min.js"),
-    },
-    Asset {
-        name: "graphiql.min.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../../assets/graphiql/graphiql.min.css"),
-    },
-    Asset {
-        name: "react.production.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/graphiql/react.production.min.js"),
-    },
-    Asset {
-        name: "react-dom.production.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
-    },
-    Asset {
-        name: "graphql-ws.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/graphiql/graphql-ws.min.js"),
-    },
-    Asset {
-        name: "explorer.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/graphiql/explorer.js"),
-    },
-    Asset {
-        name: "explorer.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../../assets/graphiql/explorer.css"),
-    },
-    Asset {
-        name: "favicon.svg",
-        content_type: "image/svg+xml",
-        bytes: include_bytes!("../../assets/graphiql/favicon.svg"),
-    },
+    asset!("graphiql.min.js", "text/javascript; charset=utf-8"),
+    asset!("graphiql.min.css", "text/css; charset=utf-8"),
+    asset!("react.production.min.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "react-dom.production.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("graphql-ws.min.js", "text/javascript; charset=utf-8"),
+    asset!("explorer.js", "text/javascript; charset=utf-8"),
+    asset!("explorer.css", "text/css; charset=utf-8"),
+    asset!("favicon.svg", "image/svg+xml"),
 ];
 
 /// The refusal while GraphiQL is switched off.

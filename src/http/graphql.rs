@@ -24,7 +24,7 @@ use crate::{
     auth::authenticate::authenticate,
     error::{
         AppError, ErrorCode, INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, UNAVAILABLE_NESTED_MESSAGE,
-        UNAVAILABLE_RETRY_AFTER_SECONDS,
+        UNAVAILABLE_RETRY_AFTER_SECONDS, carries_code,
     },
     graphql::{
         limits::{NUL_REFUSAL, carries_nul, check_value_depth},
@@ -376,7 +376,7 @@ async fn run_operations(
                 && response
                     .errors
                     .iter()
-                    .all(|error| has_code(error, ErrorCode::Internal))
+                    .all(|error| carries_code(error, ErrorCode::Internal))
         });
     let refused_before_running = responses.iter().all(is_request_error);
     let mut response = if responses.iter().any(is_request_error) {
@@ -426,7 +426,7 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response
             .errors
             .iter()
-            .all(|error| error.path.is_empty() && !has_code(error, ErrorCode::Internal))
+            .all(|error| error.path.is_empty() && !carries_code(error, ErrorCode::Internal))
 }
 
 /// `extensions.retryAfterSeconds` of an error, if it has one.
@@ -435,14 +435,6 @@ fn retry_after_seconds(error: &ServerError) -> Option<u64> {
         async_graphql::Value::Number(seconds) => seconds.as_u64(),
         _ => None,
     }
-}
-
-fn has_code(error: &ServerError, code: ErrorCode) -> bool {
-    error
-        .extensions
-        .as_ref()
-        .and_then(|extensions| extensions.get("code"))
-        .is_some_and(|value| *value == async_graphql::Value::from(code.as_str()))
 }
 
 /// 429 with `Retry-After`: the caller spent its request budget.

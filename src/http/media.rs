@@ -54,14 +54,12 @@ impl Media {
             };
             *slot = Some(slot.map_or(quality, |seen| seen.max(quality)));
         }
-        // A type named with q=0 is refused even where a wildcard allows
-        // everything else.
+        // A wildcard alone means the legacy type; a type named with q=0 is
+        // refused even where a wildcard allows everything else.
+        let graphql_named = graphql.is_some();
         let graphql = graphql.or(any).unwrap_or(0.0);
         let json = json.or(any).unwrap_or(0.0);
-        if graphql > 0.0
-            && graphql >= json
-            && accept.to_ascii_lowercase().contains(GRAPHQL_RESPONSE_JSON)
-        {
+        if graphql_named && graphql > 0.0 && graphql >= json {
             Some(Self::GraphqlResponse)
         } else if json > 0.0 {
             Some(Self::Json)
